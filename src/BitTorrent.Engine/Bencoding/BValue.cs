@@ -1,0 +1,150 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Text;
+
+namespace BitTorrent.Bencoding
+{
+    /// <summary>A decoded bencode value. Every node remembers the byte range it came from, so callers can hash
+    /// the exact bytes (the info-hash is the SHA-1 of the raw <c>info</c> dictionary, not of a re-encoding).</summary>
+    public abstract class BValue
+    {
+        /// <summary>Offset of the first byte of this value in the decoded input (-1 for values built in code).</summary>
+        public long SourceOffset { get; internal set; } = -1;
+
+        /// <summary>Length in bytes of this value's encoding in the decoded input (0 for values built in code).</summary>
+        public long SourceLength { get; internal set; }
+    }
+
+    /// <summary>A bencoded integer (<c>i42e</c>), always a signed 64-bit number.</summary>
+    public sealed class BInteger : BValue
+    {
+        public BInteger(long value) => Value = value;
+        public long Value { get; }
+        public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A bencoded byte string. Bytes are kept as given; <see cref="Text"/> is a UTF-8 view when valid.</summary>
+    public sealed class BString : BValue, IEquatable<BString>, IComparable<BString>
+    {
+        private static readonly UTF8Encoding StrictUtf8 = new UTF8Encoding(false, true);
+        private readonly byte[] _bytes;
+
+        public BString(byte[] bytes) => _bytes = bytes ?? throw new ArgumentNullException(nameof(bytes));
+        public BString(string text) : this(Encoding.UTF8.GetBytes(text ?? throw new ArgumentNullException(nameof(text)))) { }
+
+        /// <summary>The raw bytes. Do not modify: the array is shared.</summary>
+        public byte[] Bytes => _bytes;
+        public ReadOnlySpan<byte> Span => _bytes;
+        public int Length => _bytes.Length;
+
+        /// <summary>True when the bytes are well-formed UTF-8.</summary>
+        public bool IsUtf8 => TryGetText(out _);
+
+        /// <summary>The text if the bytes are valid UTF-8, else null.</summary>
+        public string? Text => TryGetText(out var t) ? t : null;
+
+        public bool TryGetText(out string text)
+        {
+            try { text = StrictUtf8.GetString(_bytes); return true; }
+            catch (DecoderFallbackException) { text = string.Empty; return false; }
+        }
+
+        /// <summary>Text for display: UTF-8 when valid, otherwise Latin-1 so no byte is lost or replaced silently.</summary>
+        public string ToDisplayString() => TryGetText(out var t) ? t : Latin1(_bytes);
+
+        private static string Latin1(byte[] b)
+        {
+            var chars = new char[b.Length];
+            for (int i = 0; i < b.Length; i++) chars[i] = (char)b[i];
+            return new string(chars);
+        }
+
+        public bool Equals(BString? other) => other is not null && _bytes.AsSpan().SequenceEqual(other._bytes);
+        public override bool Equals(object? obj) => obj is BString s && Equals(s);
+        public override int GetHashCode()
+        {
+            unchecked
+            {
+                int h = (int)2166136261;
+                foreach (var b in _bytes) h = (h ^ b) * 16777619;
+                return h;
+            }
+        }
+
+        /// <summary>Raw byte order, the order bencode requires for dictionary keys.</summary>
+        public int CompareTo(BString? other) => other is null ? 1 : _bytes.AsSpan().SequenceCompareTo(other._bytes);
+
+        public override string ToString() => ToDisplayString();
+        public static implicit operator BString(string s) => new BString(s);
+    }
+
+    /// <summary>A bencoded list.</summary>
+    public sealed class BList : BValue, IReadOnlyList<BValue>
+    {
+        private readonly List<BValue> _items;
+        public BList() => _items = new List<BValue>();
+        public BList(IEnumerable<BValue> items) => _items = new List<BValue>(items);
+        public BValue this[int index] => _items[index];
+        public int Count => _items.Count;
+        public void Add(BValue value) => _items.Add(value ?? throw new ArgumentNullException(nameof(value)));
+        public IEnumerator<BValue> GetEnumerator() => _items.GetEnumerator();
+        IEnumerator IEnumerable.GetEnumerator() => _items.GetEnumerator();
+    }
+
+    /// <summary>A bencoded dictionary. Keys keep the order they had in the input (so a non-canonical file is
+    /// represented faithfully); the encoder always writes them sorted.</summary>
+    public sealed class BDictionary : BValue, IEnumerable<KeyValuePair<BString, BValue>>
+    {
+        private readonly List<KeyValuePair<BString, BValue>> _entries = new List<KeyValuePair<BString, BValue>>();
+        private readonly Dictionary<BString, BValue> _index = new Dictionary<BString, BValue>();
+
+        /// <summary>True if the input listed keys out of raw-byte order (allowed by lenient readers, not canonical).</summary>
+        public bool HadUnsortedKeys { get; internal set; }
+
+        public int Count => _entries.Count;
+        public IEnumerable<BString> Keys { get { foreach (var e in _entries) yield return e.Key; } }
+
+        /// <summary>Adds or replaces a key.</summary>
+        public void Set(BString key, BValue value)
+        {
+            if (key is null) throw new ArgumentNullException(nameof(key));
+            if (value is null) throw new ArgumentNullException(nameof(value));
+            if (_index.ContainsKey(key))
+            {
+                int i = _entries.FindIndex(e => e.Key.Equals(key));
+                _entries[i] = new KeyValuePair<BString, BValue>(key, value);
+            }
+            else
+            {
+                _entries.Add(new KeyValuePair<BString, BValue>(key, value));
+            }
+            _index[key] = value;
+        }
+
+        /// <summary>Adds a key read from input; returns false if it is already present.</summary>
+        internal bool TryAddDecoded(BString key, BValue value)
+        {
+            if (_index.ContainsKey(key)) return false;
+            _entries.Add(new KeyValuePair<BString, BValue>(key, value));
+            _index.Add(key, value);
+            return true;
+        }
+
+        public bool ContainsKey(string key) => _index.ContainsKey(new BString(key));
+        public BValue? this[string key] => _index.TryGetValue(new BString(key), out var v) ? v : null;
+        public BValue? this[BString key] => _index.TryGetValue(key, out var v) ? v : null;
+
+        public bool TryGetValue(string key, out BValue value)
+        {
+            if (_index.TryGetValue(new BString(key), out var v)) { value = v; return true; }
+            value = null!;
+            return false;
+        }
+
+        public T? Get<T>(string key) where T : BValue => this[key] as T;
+
+        public IEnumerator<KeyValuePair<BString, BValue>> GetEnumerator() => _entries.GetEnumerator();
+        IEnumerator IEnumerable.GetEnumerator() => _entries.GetEnumerator();
+    }
+}

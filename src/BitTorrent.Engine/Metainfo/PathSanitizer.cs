@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace BitTorrent.Metainfo
+{
+    /// <summary>Turns untrusted path elements from a torrent into names that are safe to create on Windows, Linux and
+    /// macOS, inside the download folder. The rules (after libtorrent's, blog.libtorrent.org/2014/12/filenames):
+    /// <list type="bullet">
+    /// <item>Elements that are empty, "." or ".." are dropped (they can only climb or mean nothing).</item>
+    /// <item>Control characters (0-31, 127) and &lt; &gt; : " / \ | ? * become '_'; so a drive letter ("C:") or an
+    /// embedded separator can never take effect.</item>
+    /// <item>Trailing dots and spaces are removed (Windows strips them silently, which would merge names).</item>
+    /// <item>Windows device names (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension) get a leading '_'.</item>
+    /// <item>An element is cut to 255 UTF-8 bytes, keeping its extension.</item>
+    /// <item>Invalid UTF-8 has already become U+FFFD in the display string; it is kept as such (a valid character).</item>
+    /// <item>An element that ends up empty becomes "_".</item>
+    /// </list>
+    /// Uniqueness across a torrent's files is handled by the parser, which renames later duplicates.</summary>
+    public static class PathSanitizer
+    {
+        private const int MaxElementBytes = 255;
+        private static readonly HashSet<string> ReservedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+        {
+            "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+            "COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+            "LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+        };
+
+        /// <summary>Sanitizes one element; returns null when the element must be dropped (empty, "." or "..").</summary>
+        public static string? SanitizeElement(string element)
+        {
+            if (element is null) throw new ArgumentNullException(nameof(element));
+            if (element.Length == 0 || element == "." || element == "..") return null;
+
+            var sb = new StringBuilder(element.Length);
+            foreach (char c in element)
+            {
+                if (c < 32 || c == 127 || c == '<' || c == '>' || c == ':' || c == '"' || c == '/' || c == '\\' ||
+                    c == '|' || c == '?' || c == '*')
+                    sb.Append('_');
+                else
+                    sb.Append(c);
+            }
+
+            // Trailing dots and spaces vanish on Windows: "a." and "a" would be the same file.
+            int end = sb.Length;
+            while (end > 0 && (sb[end - 1] == '.' || sb[end - 1] == ' ')) end--;
+            sb.Length = end;
+            if (sb.Length == 0) return "_";
+
+            string result = sb.ToString();
+            int dot = result.IndexOf('.');
+            string stem = dot < 0 ? result : result.Substring(0, dot);
+            if (ReservedNames.Contains(stem.TrimEnd(' '))) result = "_" + result;
+
+            return TruncateUtf8(result);
+        }
+
+        /// <summary>Sanitizes a list of elements; never returns an empty list.</summary>
+        public static List<string> SanitizeElements(IEnumerable<string> elements)
+        {
+            var list = new List<string>();
+            foreach (var e in elements)
+            {
+                var s = SanitizeElement(e);
+                if (s is not null) list.Add(s);
+            }
+            if (list.Count == 0) list.Add("_");
+            return list;
+        }
+
+        private static string TruncateUtf8(string s)
+        {
+            if (Encoding.UTF8.GetByteCount(s) <= MaxElementBytes) return s;
+            int dot = s.LastIndexOf('.');
+            string ext = dot > 0 && s.Length - dot <= 16 ? s.Substring(dot) : string.Empty;
+            string stem = ext.Length > 0 ? s.Substring(0, dot) : s;
+            int budget = MaxElementBytes - Encoding.UTF8.GetByteCount(ext);
+            var sb = new StringBuilder();
+            int used = 0;
+            var e = StringInfo.GetTextElementEnumerator(stem);
+            while (e.MoveNext())
+            {
+                string te = e.GetTextElement();
+                int n = Encoding.UTF8.GetByteCount(te);
+                if (used + n > budget) break;
+                sb.Append(te);
+                used += n;
+            }
+            return sb.ToString().TrimEnd('.', ' ') + ext;
+        }
+    }
+}

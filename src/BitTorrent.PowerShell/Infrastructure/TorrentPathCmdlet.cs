@@ -1,0 +1,106 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using BitTorrent.Metainfo;
+
+namespace BitTorrent.PowerShell.Infrastructure
+{
+    /// <summary>Base for cmdlets that read .torrent files: <c>-Path</c> (wildcards, pipeline) and <c>-LiteralPath</c>
+    /// (aliases PSPath and LP, so Get-ChildItem output binds by property name), resolved like Get-FileHash does.</summary>
+    public abstract class TorrentPathCmdlet : PSCmdlet
+    {
+        protected const string PathSet = "Path";
+        protected const string LiteralPathSet = "LiteralPath";
+
+        /// <summary>Paths to .torrent files; wildcards allowed.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        public string[] Path { get; set; } = Array.Empty<string>();
+
+        /// <summary>Paths to .torrent files, used exactly as typed (no wildcards).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "LP")]
+        [ValidateNotNullOrEmpty]
+        public string[] LiteralPath { get; set; } = Array.Empty<string>();
+
+        /// <summary>Resolves -Path/-LiteralPath to file-system paths. Problems are written as non-terminating errors
+        /// and the path is skipped, so one bad path does not stop a batch.</summary>
+        protected IEnumerable<string> ResolveInputPaths()
+        {
+            bool literal = ParameterSetName == LiteralPathSet;
+            foreach (var input in literal ? LiteralPath : Path)
+            {
+                var resolved = new List<string>();
+                try
+                {
+                    ProviderInfo provider;
+                    if (literal)
+                    {
+                        string p = SessionState.Path.GetUnresolvedProviderPathFromPSPath(input, out provider, out _);
+                        if (!IsFileSystem(provider, input)) continue;
+                        if (!File.Exists(p))
+                        {
+                            WriteError(Errors.FileNotFound(p, Directory.Exists(p)));
+                            continue;
+                        }
+                        resolved.Add(p);
+                    }
+                    else
+                    {
+                        var paths = GetResolvedProviderPathFromPSPath(input, out provider);
+                        if (!IsFileSystem(provider, input)) continue;
+                        foreach (var p in paths)
+                        {
+                            if (Directory.Exists(p)) { WriteError(Errors.FileNotFound(p, true)); continue; }
+                            resolved.Add(p);
+                        }
+                    }
+                }
+                catch (ItemNotFoundException ex)
+                {
+                    WriteError(new ErrorRecord(ex, Errors.TorrentFileNotFoundId, ErrorCategory.ObjectNotFound, input));
+                    continue;
+                }
+                catch (Exception ex) when (ex is ProviderNotFoundException || ex is System.Management.Automation.DriveNotFoundException || ex is NotSupportedException || ex is ArgumentException)
+                {
+                    WriteError(new ErrorRecord(ex, Errors.InvalidPathId, ErrorCategory.InvalidArgument, input));
+                    continue;
+                }
+                foreach (var p in resolved) yield return p;
+            }
+        }
+
+        /// <summary>Reads a torrent, writing an error record (and returning null) when it cannot be used.</summary>
+        protected TorrentInfo? ReadTorrent(string path)
+        {
+            try
+            {
+                return TorrentParser.ParseFile(path);
+            }
+            catch (TorrentFormatException ex)
+            {
+                WriteError(Errors.InvalidTorrent(ex, path));
+            }
+            catch (FileNotFoundException)
+            {
+                WriteError(Errors.FileNotFound(path, false));
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                WriteError(new ErrorRecord(ex, Errors.TorrentFileReadFailedId, ErrorCategory.ReadError, path));
+            }
+            return null;
+        }
+
+        private bool IsFileSystem(ProviderInfo provider, string input)
+        {
+            if (provider.ImplementingType == typeof(Microsoft.PowerShell.Commands.FileSystemProvider)) return true;
+            WriteError(new ErrorRecord(
+                new ArgumentException($"The path '{input}' is on the {provider.Name} provider; only file-system paths are supported."),
+                Errors.NotFileSystemPathId, ErrorCategory.InvalidArgument, input));
+            return false;
+        }
+    }
+}
