@@ -1,0 +1,408 @@
+<#
+    Shared harness for the interop tests: real BitTorrent software from Debian (opentracker, python3-libtorrent,
+    aria2c, transmission-daemon, qbittorrent-nox, mktorrent) started on 127.0.0.1 only, with DHT, LSD, UPnP,
+    NAT-PMP and PEX off. Every wait is bounded; every process started here is remembered by PID and stopped by
+    Stop-InteropProcess (call it in AfterAll), never by name.
+#>
+Set-StrictMode -Version 3.0
+
+$script:Started = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
+$script:LtPeerScript = Join-Path $PSScriptRoot 'lt_peer.py'
+$script:Python = '/usr/bin/python3'   # Debian's python3-libtorrent imports only with the system interpreter
+
+function Get-FreePort {
+    <# A TCP port on 127.0.0.1 that is free now (and, with -Udp, free for UDP too, for trackers on both). #>
+    param([switch] $Udp)
+    for ($i = 0; $i -lt 50; $i++) {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $port = ([System.Net.IPEndPoint]$listener.LocalEndpoint).Port
+        $listener.Stop()
+        if (-not $Udp) { return $port }
+        try {
+            $u = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, $port))
+            $u.Dispose()
+            return $port
+        }
+        catch { continue }
+    }
+    throw 'No free port found on 127.0.0.1.'
+}
+
+function Wait-Until {
+    <# Polls a condition until it is true or the timeout passes; throws with -Because on timeout. #>
+    param(
+        [Parameter(Mandatory)] [scriptblock] $Condition,
+        [double] $TimeoutSec = 30,
+        [int] $IntervalMs = 100,
+        [string] $Because = 'condition'
+    )
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        if (& $Condition) { return }
+        Start-Sleep -Milliseconds $IntervalMs
+    }
+    throw "Timed out after $TimeoutSec s waiting for: $Because"
+}
+
+function New-InteropWorkspace {
+    <# A fresh temporary folder, world-readable (opentracker drops privileges to 'nobody' and must read its whitelist). #>
+    param([string] $Name = 'bt-interop')
+    $dir = Join-Path ([IO.Path]::GetTempPath()) ("$Name-" + [Guid]::NewGuid().ToString('N').Substring(0, 8))
+    $null = New-Item -ItemType Directory -Path $dir
+    if (-not $IsWindows) { & chmod 755 $dir }
+    $dir
+}
+
+function New-RandomFile {
+    <# Writes SizeBytes of pseudo-random bytes (deterministic for a given Seed) without holding them all in memory. #>
+    param(
+        [Parameter(Mandatory)] [string] $Path,
+        [Parameter(Mandatory)] [long] $SizeBytes,
+        [int] $Seed = 1
+    )
+    $parent = Split-Path -Parent $Path
+    if ($parent -and -not (Test-Path -LiteralPath $parent)) { $null = New-Item -ItemType Directory -Path $parent -Force }
+    $rng = [System.Random]::new($Seed)
+    $buffer = [byte[]]::new([Math]::Min([long]1MB, [Math]::Max([long]1, $SizeBytes)))
+    $stream = [System.IO.File]::Create($Path)
+    try {
+        $left = $SizeBytes
+        while ($left -gt 0) {
+            $rng.NextBytes($buffer)
+            $n = [int][Math]::Min([long]$buffer.Length, $left)
+            $stream.Write($buffer, 0, $n)
+            $left -= $n
+        }
+    }
+    finally { $stream.Dispose() }
+    Get-Item -LiteralPath $Path
+}
+
+function New-TestPayload {
+    <#
+        Creates files under Root from a layout: an ordered hashtable of relative path ('/'-separated) → size in
+        bytes. Returns the root. Sizes may be 0 (an empty file).
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Root,
+        [Parameter(Mandatory)] [System.Collections.IDictionary] $Layout,
+        [int] $Seed = 1
+    )
+    $i = 0
+    foreach ($entry in $Layout.GetEnumerator()) {
+        $path = Join-Path $Root ($entry.Key -replace '/', [IO.Path]::DirectorySeparatorChar)
+        $null = New-RandomFile -Path $path -SizeBytes ([long]$entry.Value) -Seed ($Seed + $i)
+        $i++
+    }
+    $Root
+}
+
+function New-MkTorrent {
+    <# Makes a v1 torrent with mktorrent (not our code): -PieceSizeLog2 18 = 256 KiB pieces. #>
+    param(
+        [Parameter(Mandatory)] [string] $SourcePath,
+        [Parameter(Mandatory)] [string] $OutFile,
+        [int] $PieceSizeLog2 = 18,
+        [string[]] $Announce = @(),
+        [switch] $Private
+    )
+    $arguments = @('-l', $PieceSizeLog2, '-o', $OutFile, '-n', (Split-Path -Leaf $SourcePath))
+    if ($Announce.Count -gt 0) { $arguments += @('-a', ($Announce -join ',')) }
+    if ($Private) { $arguments += '-p' }
+    if (Test-Path -LiteralPath $OutFile) { Remove-Item -LiteralPath $OutFile }
+    $out = & mktorrent @arguments $SourcePath 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "mktorrent failed ($LASTEXITCODE): $out" }
+    Get-Item -LiteralPath $OutFile
+}
+
+function Get-ReferenceInfoHash {
+    <# The info-hash as libtorrent computes it: an independent check on ours. #>
+    param([Parameter(Mandatory)] [string] $TorrentPath)
+    $hash = & $script:Python -c 'import libtorrent as lt,sys; print(lt.torrent_info(sys.argv[1]).info_hash())' $TorrentPath
+    if ($LASTEXITCODE -ne 0) { throw "libtorrent could not read $TorrentPath" }
+    "$hash".Trim()
+}
+
+function Start-InteropProcess {
+    <# Starts a program with stdout/stderr to files in LogDir and remembers its PID for Stop-InteropProcess. #>
+    param(
+        [Parameter(Mandatory)] [string] $FilePath,
+        [string[]] $ArgumentList = @(),
+        [Parameter(Mandatory)] [string] $LogDir,
+        [Parameter(Mandatory)] [string] $Name,
+        [hashtable] $Environment = @{}
+    )
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
+    foreach ($a in $ArgumentList) { $psi.ArgumentList.Add([string]$a) }
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.RedirectStandardInput = $true
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
+    $process = [System.Diagnostics.Process]::new()
+    $process.StartInfo = $psi
+    $stdout = Join-Path $LogDir "$Name.out.log"
+    $stderr = Join-Path $LogDir "$Name.err.log"
+    # Asynchronous readers into files, so a chatty child never blocks on a full pipe.
+    $outWriter = [System.IO.StreamWriter]::new($stdout, $false)
+    $errWriter = [System.IO.StreamWriter]::new($stderr, $false)
+    $outWriter.AutoFlush = $true
+    $errWriter.AutoFlush = $true
+    $null = Register-ObjectEvent -InputObject $process -EventName OutputDataReceived -MessageData $outWriter -Action {
+        if ($null -ne $EventArgs.Data) { try { $Event.MessageData.WriteLine($EventArgs.Data) } catch { } }
+    }
+    $null = Register-ObjectEvent -InputObject $process -EventName ErrorDataReceived -MessageData $errWriter -Action {
+        if ($null -ne $EventArgs.Data) { try { $Event.MessageData.WriteLine($EventArgs.Data) } catch { } }
+    }
+    $null = $process.Start()
+    $process.BeginOutputReadLine()
+    $process.BeginErrorReadLine()
+    $script:Started.Add($process)
+    $process | Add-Member -NotePropertyName StdOutPath -NotePropertyValue $stdout -PassThru |
+        Add-Member -NotePropertyName StdErrPath -NotePropertyValue $stderr -PassThru |
+        Add-Member -NotePropertyName InteropName -NotePropertyValue $Name -PassThru
+}
+
+function Read-InteropLog {
+    param([Parameter(Mandatory)] $Process, [switch] $StdErr)
+    $path = if ($StdErr) { $Process.StdErrPath } else { $Process.StdOutPath }
+    if (Test-Path -LiteralPath $path) {
+        $fs = [System.IO.FileStream]::new($path, 'Open', 'Read', 'ReadWrite')
+        try { [System.IO.StreamReader]::new($fs).ReadToEnd() } finally { $fs.Dispose() }
+    }
+    else { '' }
+}
+
+function Stop-InteropProcess {
+    <# Stops the given processes, or every process this harness started, by PID (kill -TERM, then -KILL). #>
+    param([System.Diagnostics.Process[]] $Process)
+    $targets = if ($Process) { $Process } else { @($script:Started) }
+    foreach ($p in $targets) {
+        if ($null -eq $p) { continue }
+        try {
+            if (-not $p.HasExited) {
+                if (-not $IsWindows) { & kill -TERM $p.Id 2>$null } else { $p.Kill() }
+                if (-not $p.WaitForExit(3000)) { $p.Kill($true); $null = $p.WaitForExit(3000) }
+            }
+        }
+        catch { }
+        $null = $script:Started.Remove($p)
+    }
+}
+
+function Start-OpenTracker {
+    <#
+        opentracker on 127.0.0.1, HTTP and UDP on one port. Debian's build tracks only whitelisted info-hashes:
+        pass them with -InfoHash (40 hex each); the whitelist file must be world-readable.
+        Returns an object with Port, AnnounceUrl (http), UdpAnnounceUrl, ScrapeUrl, Process, WhitelistPath.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Workspace,
+        [Parameter(Mandatory)] [string[]] $InfoHash,
+        [int] $Port = 0
+    )
+    if ($Port -eq 0) { $Port = Get-FreePort -Udp }
+    $whitelist = Join-Path $Workspace "opentracker-$Port.whitelist"
+    Set-Content -LiteralPath $whitelist -Value ($InfoHash | ForEach-Object { $_.ToLowerInvariant() }) -Encoding ascii
+    if (-not $IsWindows) { & chmod 644 $whitelist }
+    $p = Start-InteropProcess -FilePath 'opentracker' -ArgumentList @('-i', '127.0.0.1', '-p', $Port, '-P', $Port, '-w', $whitelist) `
+        -LogDir $Workspace -Name "opentracker-$Port"
+    Wait-Until -TimeoutSec 10 -Because "opentracker to listen on $Port" -Condition {
+        if ($p.HasExited) { throw "opentracker exited: $(Read-InteropLog $p -StdErr)" }
+        Test-TcpPort -Port $Port
+    }
+    [pscustomobject]@{
+        Port           = $Port
+        AnnounceUrl    = "http://127.0.0.1:$Port/announce"
+        UdpAnnounceUrl = "udp://127.0.0.1:$Port/announce"
+        ScrapeUrl      = "http://127.0.0.1:$Port/scrape"
+        WhitelistPath  = $whitelist
+        Process        = $p
+    }
+}
+
+function Test-TcpPort {
+    param([int] $Port, [string] $Address = '127.0.0.1')
+    $client = [System.Net.Sockets.TcpClient]::new()
+    try { return $client.ConnectAsync($Address, $Port).Wait(500) -and $client.Connected }
+    catch { return $false }
+    finally { $client.Dispose() }
+}
+
+function Start-LibtorrentPeer {
+    <#
+        A python3-libtorrent peer (tests/Pester/TestSupport/lt_peer.py). Mode Seed trusts the data; Check
+        verifies it first (a partial seed); Leech downloads. Returns the process once it printed 'ready'
+        (Seed/Check) or immediately (Leech). The 'ready' line's JSON is attached as .Status.
+    #>
+    param(
+        [Parameter(Mandatory)] [ValidateSet('Seed', 'Check', 'Leech')] [string] $Mode,
+        [Parameter(Mandatory)] [string] $TorrentPath,
+        [Parameter(Mandatory)] [string] $SavePath,
+        [int] $Port = 0,
+        [int] $TimeoutSec = 600,
+        [switch] $NoTracker,
+        [string] $LogDir = $SavePath
+    )
+    if ($Port -eq 0) { $Port = Get-FreePort }
+    $arguments = @($script:LtPeerScript, $Mode.ToLowerInvariant(), $TorrentPath, $SavePath, $Port, '--timeout', $TimeoutSec)
+    if ($NoTracker) { $arguments += '--no-tracker' }
+    $p = Start-InteropProcess -FilePath $script:Python -ArgumentList $arguments -LogDir $LogDir -Name "libtorrent-$Mode-$Port"
+    $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port
+    $p | Add-Member -NotePropertyName EndPoint -NotePropertyValue "127.0.0.1:$Port"
+    if ($Mode -ne 'Leech') {
+        Wait-Until -TimeoutSec 60 -Because "libtorrent $Mode on port $Port to be ready" -Condition {
+            if ($p.HasExited) { throw "lt_peer.py exited: $(Read-InteropLog $p -StdErr)" }
+            (Read-InteropLog $p) -match 'ready'
+        }
+        $json = ((Read-InteropLog $p) -split "`n" | Where-Object { $_ -like 'ready*' } | Select-Object -First 1).Substring(6)
+        $p | Add-Member -NotePropertyName Status -NotePropertyValue ($json | ConvertFrom-Json)
+    }
+    $p
+}
+
+function Start-Aria2Seeder {
+    <# aria2c seeding existing data (-V verifies it first), DHT/LPD/PEX off, listening on 127.0.0.1:Port. #>
+    param(
+        [Parameter(Mandatory)] [string] $TorrentPath,
+        [Parameter(Mandatory)] [string] $DataDir,
+        [int] $Port = 0,
+        [int] $SeedMinutes = 10,
+        [string] $LogDir = $DataDir
+    )
+    if ($Port -eq 0) { $Port = Get-FreePort }
+    $arguments = @('-V', '--seed-ratio=0.0', "--seed-time=$SeedMinutes", "--listen-port=$Port", '--enable-dht=false',
+        '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false', '--bt-external-ip=127.0.0.1',
+        '--file-allocation=none', '--console-log-level=warn', '--summary-interval=0', '--check-integrity=true',
+        "--dir=$DataDir", $TorrentPath)
+    $p = Start-InteropProcess -FilePath 'aria2c' -ArgumentList $arguments -LogDir $LogDir -Name "aria2-seed-$Port"
+    Wait-Until -TimeoutSec 60 -Because "aria2c to listen on $Port" -Condition {
+        if ($p.HasExited) { throw "aria2c exited: $(Read-InteropLog $p)" }
+        Test-TcpPort -Port $Port
+    }
+    $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port -PassThru |
+        Add-Member -NotePropertyName EndPoint -NotePropertyValue "127.0.0.1:$Port" -PassThru
+}
+
+function Start-TransmissionSeeder {
+    <#
+        transmission-daemon seeding existing data: settings with DHT/LPD/PEX/uTP/port forwarding off, RPC on
+        127.0.0.1 without auth; the torrent is added with transmission-remote and verified before this returns.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $TorrentPath,
+        [Parameter(Mandatory)] [string] $DataDir,
+        [Parameter(Mandatory)] [string] $Workspace,
+        [int] $Port = 0,
+        [int] $TimeoutSec = 60
+    )
+    if ($Port -eq 0) { $Port = Get-FreePort }
+    $rpcPort = Get-FreePort
+    $config = Join-Path $Workspace "transmission-$Port"
+    $null = New-Item -ItemType Directory -Force -Path $config
+    @{
+        'dht-enabled' = $false; 'lpd-enabled' = $false; 'pex-enabled' = $false; 'utp-enabled' = $false
+        'port-forwarding-enabled' = $false; 'peer-port' = $Port; 'peer-port-random-on-start' = $false
+        'rpc-bind-address' = '127.0.0.1'; 'rpc-port' = $rpcPort; 'rpc-authentication-required' = $false
+        'rpc-whitelist' = '127.0.0.1'; 'rpc-whitelist-enabled' = $true; 'rpc-host-whitelist-enabled' = $false
+        'bind-address-ipv4' = '127.0.0.1'; 'bind-address-ipv6' = '::1'; 'download-dir' = $DataDir
+        'incomplete-dir-enabled' = $false; 'start-added-torrents' = $true; 'encryption' = 1
+        'speed-limit-up-enabled' = $false; 'speed-limit-down-enabled' = $false; 'ratio-limit-enabled' = $false
+        'message-level' = 1
+    } | ConvertTo-Json | Set-Content -LiteralPath (Join-Path $config 'settings.json')
+    $p = Start-InteropProcess -FilePath 'transmission-daemon' -ArgumentList @('-f', '-g', $config) -LogDir $Workspace -Name "transmission-$Port"
+    Wait-Until -TimeoutSec 20 -Because "transmission-daemon RPC on $rpcPort" -Condition {
+        if ($p.HasExited) { throw "transmission-daemon exited: $(Read-InteropLog $p -StdErr)" }
+        Test-TcpPort -Port $rpcPort
+    }
+    $out = & transmission-remote "127.0.0.1:$rpcPort" -a $TorrentPath -w $DataDir 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "transmission-remote -a failed: $out" }
+    Wait-Until -TimeoutSec $TimeoutSec -Because 'transmission to verify and seed' -Condition {
+        $list = & transmission-remote "127.0.0.1:$rpcPort" -l 2>&1 | Out-String
+        $list -match '100%' -and $list -notmatch 'Verifying|Will Verify'
+    }
+    $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port -PassThru |
+        Add-Member -NotePropertyName RpcPort -NotePropertyValue $rpcPort -PassThru |
+        Add-Member -NotePropertyName EndPoint -NotePropertyValue "127.0.0.1:$Port" -PassThru
+}
+
+function Start-QBittorrentSeeder {
+    <#
+        qbittorrent-nox (libtorrent-rasterbar inside) with a throw-away profile: DHT/LSD/PEX/UPnP off, WebUI on
+        127.0.0.1 without auth. The torrent is added through the WebUI API and checked before this returns.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $TorrentPath,
+        [Parameter(Mandatory)] [string] $DataDir,
+        [Parameter(Mandatory)] [string] $Workspace,
+        [int] $Port = 0,
+        [int] $TimeoutSec = 60
+    )
+    if ($Port -eq 0) { $Port = Get-FreePort }
+    $webPort = Get-FreePort
+    $profileDir = Join-Path $Workspace "qbittorrent-$Port"
+    $configDir = Join-Path $profileDir 'qBittorrent/config'
+    $null = New-Item -ItemType Directory -Force -Path $configDir
+    @"
+[LegalNotice]
+Accepted=true
+
+[BitTorrent]
+Session\DHTEnabled=false
+Session\LSDEnabled=false
+Session\PeXEnabled=false
+Session\Port=$Port
+Session\Interface=lo
+Session\InterfaceName=lo
+Session\InterfaceAddress=127.0.0.1
+Session\Encryption=0
+Session\AnonymousModeEnabled=false
+Session\QueueingSystemEnabled=false
+
+[Network]
+PortForwardingEnabled=false
+
+[Preferences]
+Connection\UPnP=false
+Connection\PortRangeMin=$Port
+General\Locale=en
+WebUI\Address=127.0.0.1
+WebUI\Port=$webPort
+WebUI\LocalHostAuth=false
+WebUI\CSRFProtection=false
+WebUI\HostHeaderValidation=false
+"@ | Set-Content -LiteralPath (Join-Path $configDir 'qBittorrent.conf')
+    $p = Start-InteropProcess -FilePath 'qbittorrent-nox' -ArgumentList @("--profile=$profileDir", "--webui-port=$webPort") `
+        -LogDir $Workspace -Name "qbittorrent-$Port" -Environment @{ HOME = $profileDir }
+    $base = "http://127.0.0.1:$webPort/api/v2"
+    Wait-Until -TimeoutSec 30 -Because "qbittorrent-nox WebUI on $webPort" -Condition {
+        if ($p.HasExited) { throw "qbittorrent-nox exited: $(Read-InteropLog $p -StdErr)" }
+        try { $null = Invoke-RestMethod -Uri "$base/app/version" -TimeoutSec 2; $true } catch { $false }
+    }
+    $null = & curl -s -m 10 -F "torrents=@$TorrentPath" -F "savepath=$DataDir" "$base/torrents/add"
+    Wait-Until -TimeoutSec $TimeoutSec -Because 'qBittorrent to check the data and seed' -Condition {
+        $info = @(Invoke-RestMethod -Uri "$base/torrents/info" -TimeoutSec 5)
+        $info.Count -gt 0 -and $info[0].progress -eq 1 -and $info[0].state -notmatch 'checking'
+    }
+    $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port -PassThru |
+        Add-Member -NotePropertyName WebApi -NotePropertyValue $base -PassThru |
+        Add-Member -NotePropertyName EndPoint -NotePropertyValue "127.0.0.1:$Port" -PassThru
+}
+
+function Get-FileSha256Map {
+    <# Relative path ('/'-separated) → sha256 for every file under Root: compare a download with its source. #>
+    param([Parameter(Mandatory)] [string] $Root)
+    $map = [ordered]@{}
+    $rootFull = (Resolve-Path -LiteralPath $Root).ProviderPath.TrimEnd([IO.Path]::DirectorySeparatorChar)
+    foreach ($f in Get-ChildItem -LiteralPath $rootFull -File -Recurse | Sort-Object FullName) {
+        $rel = $f.FullName.Substring($rootFull.Length + 1) -replace '\\', '/'
+        $map[$rel] = (Get-FileHash -LiteralPath $f.FullName -Algorithm SHA256).Hash
+    }
+    $map
+}
+
+Export-ModuleMember -Function Get-FreePort, Wait-Until, New-InteropWorkspace, New-RandomFile, New-TestPayload,
+    New-MkTorrent, Get-ReferenceInfoHash, Start-InteropProcess, Read-InteropLog, Stop-InteropProcess, Start-OpenTracker,
+    Test-TcpPort, Start-LibtorrentPeer, Start-Aria2Seeder, Start-TransmissionSeeder, Start-QBittorrentSeeder,
+    Get-FileSha256Map

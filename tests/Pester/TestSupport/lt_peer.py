@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+"""A real libtorrent-rasterbar peer on loopback for the interop tests (run with /usr/bin/python3: Debian's
+python3-libtorrent is not importable from other interpreters).
+
+usage: lt_peer.py MODE TORRENT SAVE_DIR PORT [--timeout S] [--no-tracker]
+  MODE seed    trust the data (seed_mode), print 'ready' once seeding, serve until killed or timeout
+  MODE check   check the data on disk first, print 'ready {json}' with the pieces it has, then serve
+  MODE leech   download; print one JSON line when complete (or when the timeout ends)
+Internet features are off (DHT, LSD, UPnP, NAT-PMP, uTP); it listens on 127.0.0.1 only.
+"""
+import json, sys, time
+import libtorrent as lt
+
+mode, torrent, save, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+timeout = float(sys.argv[sys.argv.index("--timeout") + 1]) if "--timeout" in sys.argv else 300
+ses = lt.session({
+    "listen_interfaces": f"127.0.0.1:{port}",
+    "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+    "enable_outgoing_utp": False, "enable_incoming_utp": False,
+    "allow_multiple_connections_per_ip": True, "alert_mask": 0,
+    "announce_to_all_trackers": True, "announce_to_all_tiers": True,
+    "user_agent": "libtorrent/" + lt.__version__,
+})
+params = lt.add_torrent_params()
+params.ti = lt.torrent_info(torrent)
+params.save_path = save
+if "--no-tracker" in sys.argv:
+    params.trackers = []
+    params.ti.clear_trackers() if hasattr(params.ti, "clear_trackers") else None
+if mode == "seed":
+    params.flags |= lt.torrent_flags.seed_mode
+h = ses.add_torrent(params)
+if "--no-tracker" in sys.argv:
+    h.replace_trackers([])
+start = time.time()
+
+def status_json():
+    st = h.status()
+    return json.dumps({"client": "libtorrent " + lt.__version__, "seconds": round(time.time() - start, 3),
+                       "seeding": st.is_seeding, "pieces": st.num_pieces, "bytes": st.total_wanted_done,
+                       "state": str(st.state)})
+
+if mode in ("seed", "check"):
+    while time.time() - start < timeout:
+        st = h.status()
+        if mode == "seed" and st.is_seeding:
+            break
+        if mode == "check" and st.state not in (lt.torrent_status.checking_files, lt.torrent_status.checking_resume_data) \
+                and st.state != getattr(lt.torrent_status, "allocating", -1) and time.time() - start > 0.2:
+            break
+        time.sleep(0.05)
+    print("ready " + status_json(), flush=True)
+    while time.time() - start < timeout:
+        time.sleep(0.5)
+else:
+    while not h.status().is_seeding and time.time() - start < timeout:
+        time.sleep(0.02)
+    print(status_json(), flush=True)
