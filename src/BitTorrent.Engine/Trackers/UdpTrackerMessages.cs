@@ -93,6 +93,13 @@ namespace BitTorrent.Trackers
         /// (BEP 15: the address family of the tracker connection decides).</summary>
         public static AnnounceResponse ParseAnnounce(ReadOnlySpan<byte> reply, bool ipv6, int maxPeers, string trackerUrl)
         {
+            if (reply.Length == 8 && TryReadHeader(reply, out int action, out _) && action == ActionAnnounce)
+            {
+                // Header only, no interval: opentracker's answer for an info-hash it does not track (off its
+                // whitelist). A refusal, not line noise, so it is reported as one.
+                const string reason = "empty announce reply: the tracker does not track this torrent";
+                throw new TrackerException(TrackerError.TrackerFailure, trackerUrl, $"The tracker refused the request ({reason}).") { FailureReason = reason };
+            }
             Expect(reply, ActionAnnounce, AnnounceReplyHeaderSize, trackerUrl, "announce");
             int interval = BinaryPrimitives.ReadInt32BigEndian(reply.Slice(8));
             int leechers = BinaryPrimitives.ReadInt32BigEndian(reply.Slice(12));

@@ -53,4 +53,13 @@ public sealed class UdpTrackerMessagesTests
         Assert.Equal(TrackerError.TrackerFailure, ex.Error);
         Assert.Equal("b [ad", ex.FailureReason);
     }
+
+    [Fact]
+    public void AnnounceReply_HeaderOnly_IsARefusal_AsOpentrackerSendsForUnknownTorrents()
+    {
+        var reply = new byte[] { 0, 0, 0, 1, 0, 0, 0, 8 };
+        var ex = Assert.Throws<TrackerException>(() => UdpTrackerMessages.ParseAnnounce(reply, false, 10, "udp://t:1"));
+        Assert.Equal(TrackerError.TrackerFailure, ex.Error);
+        Assert.Contains("does not track", ex.FailureReason);
+    }
 }
