@@ -21,6 +21,7 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         /// <summary>Torrents in flight at once; further pipeline input waits (the queue stays bounded).</summary>
         private const int MaxTorrentsInFlight = 8;
+        private const int DynamicPortFirst = 49152; // IANA dynamic/private range: 49152–65535
         private static readonly TimeSpan PumpWait = TimeSpan.FromMilliseconds(100);
         private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(250);
 
@@ -39,10 +40,12 @@ namespace BitTorrent.PowerShell.Infrastructure
         [ValidateRange(1, 3600)]
         public int TimeoutSec { get; set; } = 15;
 
-        /// <summary>The TCP port announced to the trackers.</summary>
+        /// <summary>The TCP port announced to the trackers. Default: a random port in 49152–65535, chosen per run.
+        /// Not 6881: trackers key peers by address and port, so announcing (and then stopping) on the port of a real
+        /// client behind the same address would replace that client's entry and then remove it.</summary>
         [Parameter]
         [ValidateRange(1, 65535)]
-        public int Port { get; set; } = 6881;
+        public int Port { get; set; }
 
         /// <summary>How many peers to ask each tracker for.</summary>
         [Parameter]
@@ -89,9 +92,12 @@ namespace BitTorrent.PowerShell.Infrastructure
             }
             _client = new TrackerClient();
             _peerId = ClientIdentity.NewPeerId();
-            var key = new byte[4];
-            using (var rng = System.Security.Cryptography.RandomNumberGenerator.Create()) rng.GetBytes(key);
-            _key = BitConverter.ToUInt32(key, 0);
+            var random = new byte[6];
+            using (var rng = System.Security.Cryptography.RandomNumberGenerator.Create()) rng.GetBytes(random);
+            _key = BitConverter.ToUInt32(random, 0);
+            if (!MyInvocation.BoundParameters.ContainsKey(nameof(Port)))
+                Port = DynamicPortFirst + BitConverter.ToUInt16(random, 4) % (65536 - DynamicPortFirst);
+            WriteVerbose($"Announcing port {Port} with peer id {System.Text.Encoding.ASCII.GetString(_peerId)}.");
         }
 
         protected override void ProcessRecord()
