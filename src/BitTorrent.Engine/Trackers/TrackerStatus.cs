@@ -11,10 +11,12 @@ namespace BitTorrent.Trackers
         /// <summary>0-based BEP 12 tier.</summary>
         public int Tier { get; set; }
 
-        /// <summary>Working, Failed, or NotContacted (scrape only).</summary>
+        /// <summary>The announce outcome: Working or Failed. With -ScrapeOnly, the scrape outcome (NotContacted for
+        /// an HTTP tracker that has no scrape URL).</summary>
         public TrackerState Status { get; set; }
 
-        /// <summary>From the scrape when the tracker supports it, else from the announce reply.</summary>
+        /// <summary>From the scrape when it worked, else from the announce replies (the one to 'stopped' when it
+        /// has counts, as it no longer counts this query).</summary>
         public int? Seeders { get; set; }
         public int? Leechers { get; set; }
 
@@ -27,7 +29,7 @@ namespace BitTorrent.Trackers
         /// <summary>Peers in the announce reply (after dropping duplicates, unusable addresses and ourselves).</summary>
         public int? PeerCount { get; set; }
 
-        /// <summary>Why the announce failed (or, if only the scrape failed, why that did).</summary>
+        /// <summary>Why the announce failed (with -ScrapeOnly: why the scrape failed); null when it worked.</summary>
         public string? Error { get; set; }
 
         /// <summary>The <see cref="TrackerError"/> name for <see cref="Error"/>.</summary>
