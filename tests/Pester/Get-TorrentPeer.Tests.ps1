@@ -198,6 +198,22 @@ Describe 'Get-TorrentPeer' -Tag 'Interop' {
             Should -Throw -ErrorId 'InvalidTrackerUrl,BitTorrent.PowerShell.Commands.GetTorrentPeerCommand'
     }
 
+    It 'writes progress while it waits, and a Completed record at the end' {
+        $ps = [PowerShell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module BitTorrent; Get-TorrentPeer -LiteralPath '$($Alpha.Torrent)' -Tracker '$Http', '$SilentUdp' -TimeoutSec 2 -WarningAction SilentlyContinue")
+            $output = $ps.Invoke()
+            @($output.EndPoint | Sort-Object) | Should -Be @($Peers.alpha | Sort-Object)
+            $progress = @($ps.Streams.Progress)
+            $progress.Count | Should -BeGreaterThan 1
+            $progress[-1].RecordType | Should -Be 'Completed'
+            $running = @($progress | Where-Object RecordType -EQ 'Processing')
+            $running[0].StatusDescription | Should -BeLike '1 of 2 tracker request(s) done*'
+            $running[0].PercentComplete | Should -Be 50
+        }
+        finally { $ps.Dispose() }
+    }
+
     It 'stops promptly when the pipeline is stopped' {
         $ps = [PowerShell]::Create()
         try {

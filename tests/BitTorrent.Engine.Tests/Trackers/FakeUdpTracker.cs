@@ -18,17 +18,19 @@ internal sealed class FakeUdpTracker : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private int _connects, _announces, _scrapes, _received;
 
-    public FakeUdpTracker(Func<FakeUdpTracker, FakeUdpDatagram, IEnumerable<FakeUdpReply>?>? hook = null)
+    public FakeUdpTracker(Func<FakeUdpTracker, FakeUdpDatagram, IEnumerable<FakeUdpReply>?>? hook = null, bool ipv6 = false)
     {
         _hook = hook;
-        _socket = Bind();
-        _otherSocket = Bind();
+        IPv6 = ipv6;
+        _socket = Bind(ipv6);
+        _otherSocket = Bind(ipv6);
         Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
         _ = Task.Run(ReceiveLoopAsync);
     }
 
     public int Port { get; }
-    public string AnnounceUrl => $"udp://127.0.0.1:{Port}/announce";
+    public bool IPv6 { get; }
+    public string AnnounceUrl => IPv6 ? $"udp://[::1]:{Port}/announce" : $"udp://127.0.0.1:{Port}/announce";
     public List<IPEndPoint> Peers { get; } = new();
     public int Interval { get; set; } = 1800;
     public int Seeders { get; set; } = 3;
@@ -44,10 +46,10 @@ internal sealed class FakeUdpTracker : IDisposable
     /// <summary>Simulates connection ids expiring on the tracker's side.</summary>
     public void ForgetConnectionIds() => _issued.Clear();
 
-    private static Socket Bind()
+    private static Socket Bind(bool ipv6)
     {
-        var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var s = new Socket(ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        s.Bind(new IPEndPoint(ipv6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 0));
         return s;
     }
 
@@ -57,7 +59,7 @@ internal sealed class FakeUdpTracker : IDisposable
         while (!_stop.IsCancellationRequested)
         {
             SocketReceiveFromResult r;
-            try { r = await _socket.ReceiveFromAsync(new ArraySegment<byte>(buffer), SocketFlags.None, new IPEndPoint(IPAddress.Any, 0)); }
+            try { r = await _socket.ReceiveFromAsync(new ArraySegment<byte>(buffer), SocketFlags.None, new IPEndPoint(IPv6 ? IPAddress.IPv6Any : IPAddress.Any, 0)); }
             catch { return; }
             var datagram = new FakeUdpDatagram(buffer.AsSpan(0, r.ReceivedBytes).ToArray(), (IPEndPoint)r.RemoteEndPoint);
             Interlocked.Increment(ref _received);
@@ -101,7 +103,9 @@ internal sealed class FakeUdpTracker : IDisposable
         if (action == 1 && req.Length >= 98)
         {
             Interlocked.Increment(ref _announces);
-            var reply = new byte[20 + 6 * Peers.Count];
+            // BEP 15: 6-byte entries over IPv4, 18-byte entries over IPv6.
+            int size = IPv6 ? 18 : 6;
+            var reply = new byte[20 + size * Peers.Count];
             BinaryPrimitives.WriteInt32BigEndian(reply, 1);
             BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(4), tx);
             BinaryPrimitives.WriteInt32BigEndian(reply.AsSpan(8), Interval);
@@ -109,8 +113,9 @@ internal sealed class FakeUdpTracker : IDisposable
             BinaryPrimitives.WriteInt32BigEndian(reply.AsSpan(16), Seeders);
             for (int i = 0; i < Peers.Count; i++)
             {
-                Peers[i].Address.GetAddressBytes().CopyTo(reply, 20 + 6 * i);
-                BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(24 + 6 * i), (ushort)Peers[i].Port);
+                var address = IPv6 ? Peers[i].Address.MapToIPv6() : Peers[i].Address;
+                address.GetAddressBytes().CopyTo(reply, 20 + size * i);
+                BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(20 + size * i + size - 2), (ushort)Peers[i].Port);
             }
             yield return new FakeUdpReply(reply);
         }

@@ -300,4 +300,18 @@ public sealed class UdpTrackerClientTests
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
     }
+
+    [Fact]
+    public async Task Announce_OverIPv6_ReadsEighteenByteEntries()
+    {
+        using var server = new FakeUdpTracker(ipv6: true);
+        server.Peers.Add(new IPEndPoint(IPAddress.Parse("2001:db8::10"), 6881));
+        server.Peers.Add(new IPEndPoint(IPAddress.Parse("10.0.0.7"), 7)); // sent as ::ffff:10.0.0.7
+        using var client = new TrackerClient();
+
+        var r = await client.AnnounceAsync(server.AnnounceUrl, Request(), Timeout);
+
+        Assert.Equal(new[] { "[2001:db8::10]:6881", "10.0.0.7:7" }, EndPoints(r));
+        Assert.True(server.Received.All(d => d.From.Address.Equals(IPAddress.IPv6Loopback)));
+    }
 }
