@@ -8,11 +8,15 @@
     Description          = 'A complete BitTorrent client in-process: read, create and verify torrents, query trackers, talk to peers, download and seed, as PowerShell objects.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
-    FormatsToProcess     = @('BitTorrent.Format.ps1xml')
+    FormatsToProcess     = @(
+        'BitTorrent.Format.ps1xml'
+        'Wire.Format.ps1xml'
+    )
     CmdletsToExport      = @(
         'ConvertFrom-Bencode'
         'ConvertTo-Bencode'
         'Get-TorrentInfo'
+        'Invoke-PeerHandshake'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
