@@ -10,12 +10,15 @@
     CompatiblePSEditions = @('Core', 'Desktop')
     FormatsToProcess     = @(
         'BitTorrent.Format.ps1xml'
+        'Trackers.Format.ps1xml'
         'Wire.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'ConvertFrom-Bencode'
         'ConvertTo-Bencode'
         'Get-TorrentInfo'
+        'Get-TorrentPeer'
+        'Get-TorrentTracker'
         'Invoke-PeerHandshake'
     )
     FunctionsToExport    = @()
