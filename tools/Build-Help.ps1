@@ -31,6 +31,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
+$PSStyle.OutputRendering = 'PlainText'
 
 $CommonParameters = [System.Collections.Generic.HashSet[string]]::new([string[]](
         [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters),
