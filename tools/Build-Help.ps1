@@ -11,7 +11,7 @@
     help can never contradict the binary.
 
     The build fails when help and code disagree: an exported cmdlet without a page, a page without its cmdlet, a
-    missing synopsis, description or example, an undocumented parameter, or a documented parameter that does not
+    missing synopsis, description or example (with code and remarks), an undocumented parameter, or a documented parameter that does not
     exist.
 
     Page format (platyPS schema 2.0.0): front matter; '# Verb-Noun'; '## SYNOPSIS'; '## SYNTAX' (ignored: generated);
@@ -342,7 +342,9 @@ function Add-CommandHelp {
         $null = Add-Element $example 'maml' 'title' ("-------------------------- $($entry.Key) --------------------------")
         $null = Add-Element $example 'dev' 'code' ($code -join "`n`n")
         $remarksElement = Add-Element $example 'dev' 'remarks'
-        foreach ($r in (Split-Paragraphs $remarks)) { $null = Add-Element $remarksElement 'maml' 'para' $r }
+        $remarkParagraphs = Split-Paragraphs $remarks
+        if ($remarkParagraphs.Count -eq 0) { $Problems.Add("${name}: example '$($entry.Key)' has no remarks (say what it shows).") }
+        foreach ($r in $remarkParagraphs) { $null = Add-Element $remarksElement 'maml' 'para' $r }
     }
     if ($exampleCount -eq 0) { $Problems.Add("${name}: the page has no example.") }
 
@@ -407,6 +409,9 @@ function Format-Wrapped {
 }
 
 # ---- main ------------------------------------------------------------------------------------------------------
+
+$ModulePath = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
+$DocsPath = (Resolve-Path -LiteralPath $DocsPath).ProviderPath
 
 $manifest = Join-Path $ModulePath 'BitTorrent.psd1'
 $module = Import-Module $manifest -PassThru -Force
