@@ -1,0 +1,183 @@
+using System;
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace BitTorrent.Wire
+{
+    /// <summary>Reads the handshake and then length-prefixed messages from a peer's stream. Reads go into one pooled
+    /// receive buffer (many small messages per socket read); payloads are copied out of it, or read straight from the
+    /// stream, into pooled buffers the consumer returns by disposing the message. Every length is checked against
+    /// <see cref="Limits"/> before any room is rented for it, so a hostile prefix is rejected at the cost of 5 bytes.
+    /// One reader per connection, used by one reader loop at a time.</summary>
+    public sealed class PeerMessageReader : IDisposable
+    {
+        public const int DefaultBufferSize = 64 * 1024;
+
+        private readonly Stream _stream;
+        private byte[]? _buffer;
+        private int _start;
+        private int _end;
+
+        public PeerMessageReader(Stream stream, PeerMessageLimits? limits = null, int bufferSize = DefaultBufferSize)
+        {
+            _stream = stream ?? throw new ArgumentNullException(nameof(stream));
+            if (bufferSize < Handshake.Length) throw new ArgumentOutOfRangeException(nameof(bufferSize), bufferSize, $"At least {Handshake.Length} bytes.");
+            Limits = limits ?? PeerMessageLimits.Default;
+            _buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        }
+
+        /// <summary>The limits applied to each message; set a piece count once the torrent's metadata is known.</summary>
+        public PeerMessageLimits Limits { get; set; }
+
+        /// <summary>Bytes read from the stream so far.</summary>
+        public long BytesReceived { get; private set; }
+
+        private byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(PeerMessageReader));
+
+        /// <summary>Reads the peer's handshake. The protocol string is checked as soon as its 20 bytes arrive; with
+        /// a non-empty <paramref name="expectedInfoHash"/> the info-hash must match.</summary>
+        /// <exception cref="EndOfStreamException">The peer closed the connection before sending a byte.</exception>
+        /// <exception cref="PeerProtocolException">Wrong protocol string, wrong info-hash, or a cut-off handshake.</exception>
+        public async ValueTask<Handshake> ReadHandshakeAsync(ReadOnlyMemory<byte> expectedInfoHash, CancellationToken cancellationToken = default)
+        {
+            await FillAsync(1, atFrameStart: true, cancellationToken).ConfigureAwait(false);
+            // A first byte other than 19 is not BitTorrent (an HTTP server, a TLS port …): say so now rather than
+            // wait for 20 bytes that may never come.
+            if (Buffer[_start] != Handshake.ProtocolString.Length) Handshake.ValidatePrefix(new ReadOnlySpan<byte>(Buffer, _start, _end - _start));
+            await FillAsync(Handshake.PrefixLength, atFrameStart: false, cancellationToken).ConfigureAwait(false);
+            Handshake.ValidatePrefix(new ReadOnlySpan<byte>(Buffer, _start, Handshake.PrefixLength));
+            await FillAsync(Handshake.Length, atFrameStart: false, cancellationToken).ConfigureAwait(false);
+            var handshake = Handshake.Parse(new ReadOnlySpan<byte>(Buffer, _start, Handshake.Length), expectedInfoHash.Span);
+            Consume(Handshake.Length);
+            return handshake;
+        }
+
+        /// <summary>Reads the next message. Dispose it (or its <see cref="PeerMessage.PayloadOwner"/>) when done.</summary>
+        /// <exception cref="EndOfStreamException">The peer closed the connection between two messages.</exception>
+        /// <exception cref="PeerProtocolException">The peer broke the protocol; close the connection.</exception>
+        public async ValueTask<PeerMessage> ReadAsync(CancellationToken cancellationToken = default)
+        {
+            await FillAsync(4, atFrameStart: true, cancellationToken).ConfigureAwait(false);
+            uint prefix = BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(Buffer, _start, 4));
+            var limits = Limits;
+            PeerMessageCodec.CheckFrameLength(prefix, limits);
+            if (prefix == 0)
+            {
+                Consume(4);
+                return PeerMessage.KeepAlive;
+            }
+
+            int frameLength = (int)prefix;
+            await FillAsync(5, atFrameStart: false, cancellationToken).ConfigureAwait(false);
+            byte id = Buffer[_start + 4];
+            PeerMessageCodec.CheckLengthForId(id, frameLength, limits);
+            var kind = (PeerMessageId)id;
+
+            if (!PeerMessageCodec.IsKnown(kind))
+            {
+                Consume(5);
+                await SkipAsync(frameLength - 1, cancellationToken).ConfigureAwait(false);
+                return PeerMessage.Unknown(id);
+            }
+
+            if (!PeerMessageCodec.HasPayload(kind))
+            {
+                await FillAsync(4 + frameLength, atFrameStart: false, cancellationToken).ConfigureAwait(false);
+                var message = PeerMessageCodec.ParseFixed(id, new ReadOnlySpan<byte>(Buffer, _start + 5, frameLength - 1), limits);
+                Consume(4 + frameLength);
+                return message;
+            }
+
+            int header = kind == PeerMessageId.Piece ? PeerMessageCodec.PieceHeaderLength : kind == PeerMessageId.Extended ? 2 : 1;
+            await FillAsync(4 + header, atFrameStart: false, cancellationToken).ConfigureAwait(false);
+            int index = 0, begin = 0;
+            byte extendedId = 0;
+            if (kind == PeerMessageId.Piece) (index, begin) = PeerMessageCodec.ParsePieceHeader(new ReadOnlySpan<byte>(Buffer, _start + 5, 8), limits);
+            else if (kind == PeerMessageId.Extended) extendedId = Buffer[_start + 5];
+            Consume(4 + header);
+
+            var payload = new PooledBuffer(frameLength - header);
+            try
+            {
+                await ReadExactlyAsync(payload.Array, payload.Length, cancellationToken).ConfigureAwait(false);
+                if (kind == PeerMessageId.Bitfield && limits.PieceCount is int pieces)
+                    Bitfield.ValidateWireFormat(payload.Memory.Span, pieces);
+            }
+            catch
+            {
+                payload.Dispose();
+                throw;
+            }
+            return PeerMessage.WithPayload(kind, payload, index, begin, extendedId);
+        }
+
+        public void Dispose()
+        {
+            var buffer = Interlocked.Exchange(ref _buffer, null);
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        private void Consume(int count)
+        {
+            _start += count;
+            if (_start == _end) _start = _end = 0;
+        }
+
+        /// <summary>Makes at least <paramref name="count"/> bytes (count ≤ buffer size) available at _start.</summary>
+        private ValueTask FillAsync(int count, bool atFrameStart, CancellationToken cancellationToken) =>
+            _end - _start >= count ? default : new ValueTask(FillSlowAsync(count, atFrameStart, cancellationToken));
+
+        private async Task FillSlowAsync(int count, bool atFrameStart, CancellationToken cancellationToken)
+        {
+            var buffer = Buffer;
+            if (_start + count > buffer.Length)
+            {
+                System.Buffer.BlockCopy(buffer, _start, buffer, 0, _end - _start);
+                _end -= _start;
+                _start = 0;
+            }
+            while (_end - _start < count)
+            {
+                int read = await _stream.ReadAsync(buffer, _end, buffer.Length - _end, cancellationToken).ConfigureAwait(false);
+                if (read <= 0) throw EndOfStream(atFrameStart && _end == _start);
+                _end += read;
+                BytesReceived += read;
+            }
+        }
+
+        /// <summary>Fills destination[0..count) from what is buffered, then straight from the stream (no over-read,
+        /// no second copy for the bulk of a block).</summary>
+        private async Task ReadExactlyAsync(byte[] destination, int count, CancellationToken cancellationToken)
+        {
+            int buffered = Math.Min(count, _end - _start);
+            System.Buffer.BlockCopy(Buffer, _start, destination, 0, buffered);
+            Consume(buffered);
+            int filled = buffered;
+            while (filled < count)
+            {
+                int read = await _stream.ReadAsync(destination, filled, count - filled, cancellationToken).ConfigureAwait(false);
+                if (read <= 0) throw EndOfStream(false);
+                filled += read;
+                BytesReceived += read;
+            }
+        }
+
+        private async Task SkipAsync(int count, CancellationToken cancellationToken)
+        {
+            while (count > 0)
+            {
+                if (_end == _start) await FillAsync(1, atFrameStart: false, cancellationToken).ConfigureAwait(false);
+                int n = Math.Min(count, _end - _start);
+                Consume(n);
+                count -= n;
+            }
+        }
+
+        private static Exception EndOfStream(bool clean) => clean
+            ? new EndOfStreamException("The peer closed the connection.")
+            : new PeerProtocolException(PeerProtocolError.TruncatedFrame, "The peer closed the connection in the middle of a message.");
+    }
+}
