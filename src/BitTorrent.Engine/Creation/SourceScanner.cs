@@ -17,6 +17,10 @@ namespace BitTorrent.Creation
         /// <summary>Follow symbolic links (and junctions) inside the source folder. Off by default: links are left out
         /// and listed in <see cref="SourceScan.Skipped"/>. A link given as the source itself is always followed.</summary>
         public bool FollowSymbolicLinks { get; set; }
+
+        /// <summary>Full paths of files to leave out (e.g. the .torrent being written into the source folder itself),
+        /// compared ordinally; each one left out is listed in <see cref="SourceScan.Skipped"/>.</summary>
+        public ISet<string> ExcludedFiles { get; } = new HashSet<string>(StringComparer.Ordinal);
     }
 
     /// <summary>Lists the files of a new torrent: a file gives a single-file torrent; a folder gives a multi-file torrent
@@ -122,6 +126,11 @@ namespace BitTorrent.Creation
                 foreach (var entry in entries)
                 {
                     string relative = Join(segments, entry.Name);
+                    if (entry is FileInfo && _options.ExcludedFiles.Contains(entry.FullName))
+                    {
+                        _skipped.Add($"{relative}: excluded");
+                        continue;
+                    }
                     if (!_options.IncludeHidden && IsHidden(entry))
                     {
                         _skipped.Add($"{relative}: hidden");

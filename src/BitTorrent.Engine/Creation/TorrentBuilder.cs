@@ -149,10 +149,19 @@ namespace BitTorrent.Creation
             return root;
         }
 
+        /// <summary>True for an absolute http, https, udp, ws or wss URL with a host.</summary>
+        public static bool IsValidTrackerUrl(string? url) => IsValidUrl(url, TrackerSchemes);
+
+        /// <summary>True for an absolute http, https or ftp URL with a host.</summary>
+        public static bool IsValidWebSeedUrl(string? url) => IsValidUrl(url, WebSeedSchemes);
+
+        private static bool IsValidUrl(string? url, string[] schemes) =>
+            !string.IsNullOrWhiteSpace(url) && Uri.TryCreate(url!.Trim(), UriKind.Absolute, out var uri) &&
+            Array.IndexOf(schemes, uri.Scheme) >= 0 && !string.IsNullOrEmpty(uri.Host);
+
         private static void CheckUrl(string url, string[] schemes, string what)
         {
-            if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) ||
-                Array.IndexOf(schemes, uri.Scheme) < 0 || string.IsNullOrEmpty(uri.Host))
+            if (!IsValidUrl(url, schemes))
                 throw new TorrentCreationException(TorrentCreationError.InvalidUrl,
                     $"'{url}' is not a valid {what} URL (an absolute {string.Join(", ", schemes)} URL with a host).");
         }

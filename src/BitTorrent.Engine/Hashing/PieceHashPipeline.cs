@@ -20,6 +20,9 @@ namespace BitTorrent.Hashing
         /// <summary>Bytes read per chunk (rounded down to whole pieces; at least one piece).</summary>
         internal const int TargetChunkBytes = 8 * 1024 * 1024;
 
+        /// <summary>Bytes of chunks in flight beyond which fewer chunks are used (only pieces over 16 MiB get there).</summary>
+        internal const long MaxInFlightBytes = 96L * 1024 * 1024;
+
         private readonly PieceLayout _layout;
         private readonly TorrentDataReader _reader;
         private readonly int _threads;
@@ -59,9 +62,13 @@ namespace BitTorrent.Hashing
             }
 
             int workers = (int)Math.Max(1, Math.Min(_threads, totalChunks));
-            int chunkCount = (int)Math.Min(2L * workers + 1, totalChunks + workers);
             int chunkBytes = (int)Math.Min((long)chunkPieces * pieceLength, int.MaxValue);
-            var chunks = new Chunk[chunkCount];
+            // Two chunks per worker (one hashed, one waiting) and one being read keep every core busy. Pieces larger
+            // than a chunk make chunks large: then fewer are kept in flight, but never less than one per worker plus
+            // the one being read, or the workers would take turns.
+            long chunkCount = Math.Min(2L * workers + 1, totalChunks + workers);
+            chunkCount = Math.Max(Math.Min(chunkCount, MaxInFlightBytes / chunkBytes), workers + 1L);
+            var chunks = new Chunk[(int)chunkCount];
             var free = new BlockingCollection<Chunk>(new ConcurrentQueue<Chunk>());
             var full = new BlockingCollection<Chunk>(new ConcurrentQueue<Chunk>(), workers);
             try

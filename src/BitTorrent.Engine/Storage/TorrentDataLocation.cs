@@ -80,6 +80,30 @@ namespace BitTorrent.Storage
             return new TorrentDataLocation(normalized, MapFiles(torrent, normalized), false, $"Files of '{torrent.Name}' under '{normalized}'.");
         }
 
+        /// <summary>Uses the given file paths as they are: the download engine's form when some files are still
+        /// partial files with another name (e.g. "&lt;name&gt;.part"). <paramref name="filePaths"/> holds one absolute path
+        /// per file of the torrent (null for padding files and for files that must not be read); each must lie
+        /// strictly under <paramref name="root"/>.</summary>
+        public static TorrentDataLocation FromPaths(TorrentInfo torrent, string root, IReadOnlyList<string?> filePaths)
+        {
+            if (torrent is null) throw new ArgumentNullException(nameof(torrent));
+            if (filePaths is null) throw new ArgumentNullException(nameof(filePaths));
+            if (filePaths.Count != torrent.Files.Count)
+                throw new ArgumentException($"One path per file of the torrent is needed ({torrent.Files.Count}, not {filePaths.Count}).", nameof(filePaths));
+            string normalized = StoragePaths.NormalizeRoot(root);
+            var paths = new string?[filePaths.Count];
+            for (int i = 0; i < paths.Length; i++)
+            {
+                string? path = filePaths[i];
+                if (path is null || torrent.Files[i].IsPadding) continue;
+                string full = Path.GetFullPath(path);
+                if (!StoragePaths.IsStrictlyUnder(normalized, full))
+                    throw new StorageException(StorageError.PathOutsideDataFolder, full, $"'{full}' is not inside the data folder '{normalized}'.");
+                paths[i] = full;
+            }
+            return new TorrentDataLocation(normalized, paths, false, $"Files of '{torrent.Name}' under '{normalized}' (paths given).");
+        }
+
         private static string?[] MapFiles(TorrentInfo torrent, string root)
         {
             var paths = new string?[torrent.Files.Count];

@@ -42,6 +42,19 @@ public class SourceScannerTests
     }
 
     [Fact]
+    public void ExcludedFilesAreLeftOutAndListed()
+    {
+        using var dir = new TempFolder();
+        dir.Write("src/data.bin", 5);
+        dir.Write("src/src.torrent", 7);
+        var options = new SourceScanOptions();
+        options.ExcludedFiles.Add(dir.Combine("src/src.torrent"));
+        var scan = SourceScanner.Scan(dir.Combine("src"), options);
+        Assert.Equal(new[] { "data.bin" }, scan.Files.Select(f => f.RelativePath));
+        Assert.Equal(new[] { "src.torrent: excluded" }, scan.Skipped);
+    }
+
+    [Fact]
     public void ASingleFileIsASingleFileSource()
     {
         using var dir = new TempFolder();

@@ -266,6 +266,41 @@ public class PieceVerifierTests
         Assert.Equal(torrent.PieceCount, progress.Last.PiecesDone);
     }
 
+    [Fact]
+    public async Task TheResumeFormReadsGivenPartialFilesAndOnlyTheChosenPieces()
+    {
+        var (dir, torrent) = MakeSet();
+        using var _ = dir;
+        // The downloader keeps unfinished files as "<name>.part": it names the paths itself.
+        int a = FileIndex(torrent, "a.bin");
+        string final = dir.Combine(torrent.Files[a].SanitizedPath);
+        File.Move(final, final + ".part");
+        var paths = torrent.Files.Select(f => (string?)dir.Combine(f.SanitizedPath)).ToArray();
+        paths[a] = final + ".part";
+        var location = TorrentDataLocation.FromPaths(torrent, dir.Path, paths);
+        var fa = torrent.Files[a];
+        var chosen = Enumerable.Range(fa.FirstPiece, fa.LastPiece - fa.FirstPiece + 1).ToArray();
+        var result = await PieceVerifier.VerifyAsync(torrent, location, new VerificationOptions { Pieces = chosen });
+        Assert.Equal(chosen, result.Pieces.IndexesOf(PieceState.Valid));
+        Assert.Equal(torrent.PieceCount - chosen.Length, result.Pieces.CountOf(PieceState.NotChecked));
+        Assert.Equal(FileStatus.Complete, result.Files.Single(f => f.Index == a).Status);
+    }
+
+    [Fact]
+    public async Task PiecesLargerThanAChunkAreHashedWhole()
+    {
+        using var dir = new TempFolder();
+        // 32 MiB pieces: four times the pipeline's chunk, so fewer chunks are kept in flight.
+        const int big = 32 << 20;
+        var content = dir.Write("large/x.bin", big + 1_000_003, 9);
+        var torrent = (await new TorrentBuilder(SourceScanner.Scan(dir.Combine("large/x.bin"))) { PieceLength = big }.BuildAsync()).Torrent;
+        Assert.Equal(2, torrent.PieceCount);
+        Assert.Equal(System.Security.Cryptography.SHA1.HashData(content.AsSpan(0, big)), torrent.GetPieceHash(0).ToArray());
+        Assert.Equal(System.Security.Cryptography.SHA1.HashData(content.AsSpan(big)), torrent.GetPieceHash(1).ToArray());
+        var result = await PieceVerifier.VerifyAsync(torrent, dir.Combine("large"));
+        Assert.True(result.IsComplete);
+    }
+
     private sealed class CancelOnFirstReport(CancellationTokenSource cts) : IProgress<HashProgress>
     {
         public int Reports;

@@ -63,6 +63,20 @@ public class TorrentDataLocationTests
     }
 
     [Fact]
+    public void GivenPathsAreUsedAsTheyAreButMustStayUnderTheRoot()
+    {
+        using var dir = new TempFolder();
+        var paths = new[] { dir.Combine("content/x/a.bin.part"), dir.Combine("content/b.bin") };
+        var location = TorrentDataLocation.FromPaths(Multi, dir.Path, paths);
+        Assert.Equal(paths, location.FilePaths);
+        Assert.False(location.IsSingleFilePath);
+        var outside = new[] { dir.Combine("content/x/a.bin"), System.IO.Path.GetTempPath() + "elsewhere.bin" };
+        var ex = Assert.Throws<StorageException>(() => TorrentDataLocation.FromPaths(Multi, dir.Path, outside));
+        Assert.Equal(StorageError.PathOutsideDataFolder, ex.Error);
+        Assert.Throws<ArgumentException>(() => TorrentDataLocation.FromPaths(Multi, dir.Path, new[] { paths[0] }));
+    }
+
+    [Fact]
     public void HostilePathsInATorrentStayInsideTheDataFolder()
     {
         var hostile = HandMadeTorrent.MultiFile("../../up", 16,
