@@ -12,6 +12,7 @@
         'BitTorrent.Format.ps1xml'
         'Trackers.Format.ps1xml'
         'Wire.Format.ps1xml'
+        'Hashing.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'ConvertFrom-Bencode'
@@ -20,6 +21,8 @@
         'Get-TorrentPeer'
         'Get-TorrentTracker'
         'Invoke-PeerHandshake'
+        'New-Torrent'
+        'Test-Torrent'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
