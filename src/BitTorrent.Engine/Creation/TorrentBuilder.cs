@@ -75,6 +75,10 @@ namespace BitTorrent.Creation
             if (pieces > TorrentParser.MaxPieces)
                 throw new TorrentCreationException(TorrentCreationError.InvalidPieceLength,
                     $"{EffectivePieceLength}-byte pieces make {pieces} pieces; at most {TorrentParser.MaxPieces} are allowed. Use larger pieces.");
+            // The piece hashes alone must fit in a file readers accept; know it before hashing, not after.
+            if (pieces * 20 > TorrentParser.MaxTorrentFileBytes)
+                throw new TorrentCreationException(TorrentCreationError.TorrentTooLarge,
+                    $"{pieces} pieces need {pieces * 20} bytes of hashes; readers accept .torrent files of at most {TorrentParser.MaxTorrentFileBytes} bytes. Use larger pieces.");
             foreach (var tier in TrackerTiers)
                 foreach (var url in tier)
                     CheckUrl(url, TrackerSchemes, "tracker");

@@ -117,6 +117,17 @@ public class TorrentBuilderTests
     }
 
     [Fact]
+    public void TooManyPieceHashesForATorrentFileAreRefusedBeforeHashing()
+    {
+        using var dir = new TempFolder();
+        // 8 GiB in 16 KiB pieces: 524 288 hashes = 10.5 MB, more than readers accept. Sparse: nothing is written.
+        using (var s = File.Create(dir.Combine("huge"))) s.SetLength(8L << 30);
+        var ex = Assert.Throws<TorrentCreationException>(() => Builder(dir.Combine("huge")).Validate());
+        Assert.Equal(TorrentCreationError.TorrentTooLarge, ex.Error);
+        Builder(dir.Combine("huge"), 64 * 1024).Validate();
+    }
+
+    [Fact]
     public async Task AFileThatShrankWhileWaitingIsAnError()
     {
         using var dir = new TempFolder();

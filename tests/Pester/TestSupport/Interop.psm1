@@ -8,6 +8,7 @@ Set-StrictMode -Version 3.0
 
 $script:Started = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
 $script:LtPeerScript = Join-Path $PSScriptRoot 'lt_peer.py'
+$script:LtTorrentScript = Join-Path $PSScriptRoot 'lt_torrent.py'
 $script:Python = '/usr/bin/python3'   # Debian's python3-libtorrent imports only with the system interpreter
 
 function Get-FreePort {
@@ -86,7 +87,7 @@ function New-RandomFile {
         }
     }
     finally { $stream.Dispose() }
-    Get-Item -LiteralPath $Path
+    Get-Item -LiteralPath $Path -Force   # -Force: a hidden name (.x) is a valid payload too
 }
 
 function New-TestPayload {
@@ -405,6 +406,37 @@ WebUI\HostHeaderValidation=false
         Add-Member -NotePropertyName EndPoint -NotePropertyValue "127.0.0.1:$Port" -PassThru
 }
 
+function Invoke-LibtorrentTool {
+    <#
+        Runs tests/Pester/TestSupport/lt_torrent.py (python3-libtorrent as a reference): 'create' makes a v1
+        torrent with create_torrent, 'check' runs libtorrent's own check of data under a save path, 'info' reads a
+        .torrent. Returns the JSON it prints as an object; throws when it fails or runs longer than TimeoutSec.
+    #>
+    param(
+        [Parameter(Mandatory)] [ValidateSet('create', 'check', 'info')] [string] $Command,
+        [Parameter(Mandatory)] [string[]] $ArgumentList,
+        [int] $TimeoutSec = 300
+    )
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($script:Python)
+    foreach ($a in @($script:LtTorrentScript, $Command) + $ArgumentList) { $psi.ArgumentList.Add([string]$a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    $p = [System.Diagnostics.Process]::Start($psi)
+    try {
+        $stdout = $p.StandardOutput.ReadToEndAsync()
+        $stderr = $p.StandardError.ReadToEndAsync()
+        if (-not $p.WaitForExit($TimeoutSec * 1000)) {
+            $p.Kill()
+            throw "lt_torrent.py $Command timed out after $TimeoutSec s."
+        }
+        $p.WaitForExit()
+        if ($p.ExitCode -ne 0) { throw "lt_torrent.py $Command failed ($($p.ExitCode)): $($stderr.Result)" }
+        $stdout.Result | ConvertFrom-Json
+    }
+    finally { $p.Dispose() }
+}
+
 function Get-FileSha256Map {
     <# Relative path ('/'-separated) → sha256 for every file under Root: compare a download with its source. #>
     param([Parameter(Mandatory)] [string] $Root)
@@ -420,4 +452,4 @@ function Get-FileSha256Map {
 Export-ModuleMember -Function Get-FreePort, Wait-Until, New-InteropWorkspace, New-RandomFile, New-TestPayload,
     New-MkTorrent, Get-ReferenceInfoHash, Start-InteropProcess, Read-InteropLog, Stop-InteropProcess, Start-OpenTracker,
     Test-TcpPort, Start-LibtorrentPeer, Start-Aria2Seeder, Start-TransmissionSeeder, Start-QBittorrentSeeder,
-    Get-FileSha256Map
+    Get-FileSha256Map, Invoke-LibtorrentTool
