@@ -13,6 +13,7 @@
         'ConvertFrom-Bencode'
         'ConvertTo-Bencode'
         'Get-TorrentInfo'
+        'Start-TorrentDownload'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -16,6 +16,9 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string InvalidPathId = "InvalidPath";
         public const string InvalidBencodeId = "InvalidBencode";
         public const string UnsupportedBencodeValueId = "UnsupportedBencodeValue";
+        public const string DownloadFailedId = "DownloadFailed";
+        public const string InvalidPeerAddressId = "InvalidPeerAddress";
+        public const string DestinationInvalidId = "DestinationInvalid";
 
         public static ErrorRecord FileNotFound(string path, bool isDirectory) => new ErrorRecord(
             isDirectory
