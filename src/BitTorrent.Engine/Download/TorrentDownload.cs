@@ -866,12 +866,13 @@ namespace BitTorrent.Download
 
             public bool IsAvailable(DateTime now) => !Connecting && !Connected && !Banned && NextAttempt <= now;
 
-            /// <summary>Back off: 2, 4, 8 … s up to 2 minutes; given peers keep being retried, tracker peers are
-            /// dropped from consideration after many failures by the long delay alone.</summary>
+            /// <summary>Back off: 0.5, 1, 2, 4 … s up to 2 minutes. The first retry is quick because libtorrent-based
+            /// peers (libtorrent 2.0.8, qBittorrent 4.5) close the very first incoming connection after they start
+            /// seeding and accept the next one.</summary>
             public void Failed(DateTime now)
             {
                 Failures++;
-                NextAttempt = now + TimeSpan.FromSeconds(Math.Min(120, Math.Pow(2, Math.Min(Failures, 7))));
+                NextAttempt = now + TimeSpan.FromSeconds(Math.Min(120, 0.5 * Math.Pow(2, Math.Min(Failures - 1, 8))));
             }
         }
     }

@@ -212,8 +212,10 @@ namespace BitTorrent.Storage
                 }
                 var final = FinalPath(file);
                 Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+                // Unbuffered (bufferSize 1): a piece is written in large spans anyway, and once WritePieceAsync returns
+                // its bytes are in the operating system's hands, so killing the process cannot lose a verified piece.
                 s = new FileStream(final + PartialSuffix, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete,
-                    64 * 1024, FileOptions.None);
+                    1, FileOptions.None);
                 _open.Add(file, s);
                 return s;
             }
