@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using BitTorrent.Metainfo;
+using BitTorrent.Trackers;
 
 namespace BitTorrent.PowerShell.Infrastructure
 {
@@ -20,6 +21,12 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string InvalidPeerAddressId = "InvalidPeerAddress";
         public const string DestinationInvalidId = "DestinationInvalid";
 
+        // Trackers (Get-TorrentPeer, Get-TorrentTracker)
+        public const string NoTrackersId = "NoTrackers";
+        public const string InvalidTrackerUrlId = "InvalidTrackerUrl";
+        public const string TrackerAnnounceFailedId = "TrackerAnnounceFailed";
+        public const string TrackerTimeoutId = "TrackerTimeout";
+
         public static ErrorRecord FileNotFound(string path, bool isDirectory) => new ErrorRecord(
             isDirectory
                 ? new FileNotFoundException($"'{path}' is a folder, not a .torrent file.", path)
@@ -32,6 +39,37 @@ namespace BitTorrent.PowerShell.Infrastructure
             record.ErrorDetails = new ErrorDetails($"'{path}' is not a usable torrent ({ex.Error}): {ex.Message}")
             {
                 RecommendedAction = "Check that the file is a complete .torrent file; download it again if it was truncated.",
+            };
+            return record;
+        }
+
+        public static ErrorRecord NoTrackers(TorrentInfo torrent)
+        {
+            var record = new ErrorRecord(
+                new InvalidOperationException($"The torrent '{torrent.Name}' ({torrent.InfoHash}) lists no trackers."),
+                NoTrackersId, ErrorCategory.ObjectNotFound, torrent);
+            record.ErrorDetails = new ErrorDetails(record.Exception.Message)
+            {
+                RecommendedAction = "Name a tracker with -Tracker (e.g. -Tracker udp://tracker.example:6969/announce).",
+            };
+            return record;
+        }
+
+        public static ErrorRecord InvalidTrackerUrl(TrackerException ex, string url) =>
+            new ErrorRecord(ex, InvalidTrackerUrlId, ErrorCategory.InvalidArgument, url);
+
+        /// <summary>A tracker that did not give us peers: TrackerTimeout when it did not answer in time, else
+        /// TrackerAnnounceFailed. The target object is the tracker URL; the exception carries the TrackerError.</summary>
+        public static ErrorRecord TrackerFailed(TrackerException ex, TorrentInfo torrent)
+        {
+            bool timeout = ex.Error == TrackerError.Timeout;
+            var record = new ErrorRecord(ex, timeout ? TrackerTimeoutId : TrackerAnnounceFailedId,
+                timeout ? ErrorCategory.OperationTimeout : ErrorCategory.ConnectionError, ex.TrackerUrl);
+            record.ErrorDetails = new ErrorDetails($"Tracker '{ex.TrackerUrl}' failed for '{torrent.Name}' ({ex.Error}): {ex.Message}")
+            {
+                RecommendedAction = timeout
+                    ? "The tracker may be down or blocked; try a longer -TimeoutSec or another tracker."
+                    : "Check the tracker URL; the torrent may not be registered with this tracker.",
             };
             return record;
         }

@@ -99,16 +99,21 @@ function New-TestPayload {
 }
 
 function New-MkTorrent {
-    <# Makes a v1 torrent with mktorrent (not our code): -PieceSizeLog2 18 = 256 KiB pieces. #>
+    <#
+        Makes a v1 torrent with mktorrent (not our code): -PieceSizeLog2 18 = 256 KiB pieces. -Announce URLs form
+        one tier; -AnnounceTier gives several tiers (BEP 12), each an array of URLs, in order.
+    #>
     param(
         [Parameter(Mandatory)] [string] $SourcePath,
         [Parameter(Mandatory)] [string] $OutFile,
         [int] $PieceSizeLog2 = 18,
         [string[]] $Announce = @(),
+        [object[]] $AnnounceTier = @(),
         [switch] $Private
     )
     $arguments = @('-l', $PieceSizeLog2, '-o', $OutFile, '-n', (Split-Path -Leaf $SourcePath))
     if ($Announce.Count -gt 0) { $arguments += @('-a', ($Announce -join ',')) }
+    foreach ($tier in $AnnounceTier) { $arguments += @('-a', (@($tier) -join ',')) }
     if ($Private) { $arguments += '-p' }
     if (Test-Path -LiteralPath $OutFile) { Remove-Item -LiteralPath $OutFile }
     $out = & mktorrent @arguments $SourcePath 2>&1

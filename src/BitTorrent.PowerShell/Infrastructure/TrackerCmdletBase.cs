@@ -1,0 +1,252 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using BitTorrent.Metainfo;
+using BitTorrent.Trackers;
+
+namespace BitTorrent.PowerShell.Infrastructure
+{
+    /// <summary>Shared by the cmdlets that query trackers: torrents from -Path/-LiteralPath or TorrentInfo objects,
+    /// -Tracker, -TimeoutSec, -Port, -NumWant; the queries run on worker threads (several torrents at once, every
+    /// tracker of a torrent at once) and post events to a queue that only the pipeline thread drains, writing
+    /// records and progress between short waits. StopProcessing cancels everything.</summary>
+    public abstract class TrackerCmdletBase : TorrentPathCmdlet, IDisposable
+    {
+        protected const string InputObjectSet = "InputObject";
+
+        /// <summary>Torrents in flight at once; further pipeline input waits (the queue stays bounded).</summary>
+        private const int MaxTorrentsInFlight = 8;
+        private const int DynamicPortFirst = 49152; // IANA dynamic/private range: 49152–65535
+        private static readonly TimeSpan PumpWait = TimeSpan.FromMilliseconds(100);
+        private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(250);
+
+        /// <summary>Torrents as Get-TorrentInfo emits them.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
+        [ValidateNotNull]
+        public TorrentInfo[] InputObject { get; set; } = Array.Empty<TorrentInfo>();
+
+        /// <summary>Tracker URLs to ask instead of the torrent's own (each is its own tier, in the order given).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[]? Tracker { get; set; }
+
+        /// <summary>Seconds each tracker request may take (DNS, connect, retransmissions, reading the reply).</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = 15;
+
+        /// <summary>The TCP port announced to the trackers. Default: a random port in 49152–65535, chosen per run.
+        /// Not 6881: trackers key peers by address and port, so announcing (and then stopping) on the port of a real
+        /// client behind the same address would replace that client's entry and then remove it.</summary>
+        [Parameter]
+        [ValidateRange(1, 65535)]
+        public int Port { get; set; }
+
+        /// <summary>How many peers to ask each tracker for.</summary>
+        [Parameter]
+        [ValidateRange(0, 1000)]
+        public int NumWant { get; set; } = AnnounceRequest.DefaultNumWant;
+
+        private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
+        private readonly AutoResetEvent _signal = new AutoResetEvent(false);
+        private readonly List<TorrentQuery> _active = new List<TorrentQuery>();
+        private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+        private TrackerClient? _client;
+        private byte[] _peerId = Array.Empty<byte>();
+        private uint _key;
+        private int _torrentsStarted, _torrentsDone, _trackersTotal, _trackersDone, _progressShown;
+        private string _lastProgress = string.Empty;
+
+        protected CancellationToken Cancellation => _cancel.Token;
+
+        /// <summary>The progress activity, e.g. "Querying trackers".</summary>
+        protected abstract string ProgressActivity { get; }
+
+        /// <summary>Starts the work for one torrent (on worker threads). Post events with <see cref="TorrentQuery.Post"/>
+        /// and count finished tracker operations with <see cref="TrackerOperationDone"/>.</summary>
+        protected abstract Task RunAsync(TorrentQuery query, CancellationToken cancellationToken);
+
+        /// <summary>Operations (announces, scrapes) one torrent will count, for the progress bar.</summary>
+        protected abstract int OperationsPerTorrent(TorrentQuery query);
+
+        /// <summary>Handles one posted event, on the pipeline thread.</summary>
+        protected abstract void OnEvent(TorrentQuery query, object item);
+
+        /// <summary>Called on the pipeline thread once a torrent's work ended and its events were handled.</summary>
+        protected abstract void OnCompleted(TorrentQuery query);
+
+        protected override void BeginProcessing()
+        {
+            if (Tracker is not null)
+            {
+                foreach (var url in Tracker)
+                {
+                    try { TrackerUrl.Parse(url); }
+                    catch (TrackerException ex) { ThrowTerminatingError(Errors.InvalidTrackerUrl(ex, url)); }
+                }
+            }
+            _client = new TrackerClient();
+            _peerId = ClientIdentity.NewPeerId();
+            var random = new byte[6];
+            using (var rng = System.Security.Cryptography.RandomNumberGenerator.Create()) rng.GetBytes(random);
+            _key = BitConverter.ToUInt32(random, 0);
+            if (!MyInvocation.BoundParameters.ContainsKey(nameof(Port)))
+                Port = DynamicPortFirst + BitConverter.ToUInt16(random, 4) % (65536 - DynamicPortFirst);
+            WriteVerbose($"Announcing port {Port} with peer id {System.Text.Encoding.ASCII.GetString(_peerId)}.");
+        }
+
+        protected override void ProcessRecord()
+        {
+            IEnumerable<TorrentInfo?> torrents = ParameterSetName == InputObjectSet
+                ? InputObject
+                : ResolveInputPaths().Select(ReadTorrent);
+            foreach (var torrent in torrents)
+            {
+                if (torrent is null) continue;
+                Start(torrent);
+                Pump(untilInFlightBelow: MaxTorrentsInFlight);
+            }
+            Pump(untilInFlightBelow: int.MaxValue);
+        }
+
+        protected override void EndProcessing()
+        {
+            Pump(untilInFlightBelow: 1);
+            if (_progressShown > 0)
+                WriteProgress(new ProgressRecord(1, ProgressActivity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+
+        protected override void StopProcessing() => _cancel.Cancel();
+
+        /// <summary>Called by workers when one announce or scrape finished (any outcome).</summary>
+        protected void TrackerOperationDone()
+        {
+            Interlocked.Increment(ref _trackersDone);
+            _signal.Set();
+        }
+
+        private void Start(TorrentInfo torrent)
+        {
+            IEnumerable<IEnumerable<string>> tiers = Tracker is not null
+                ? Tracker.Select(u => new[] { u })
+                : torrent.TrackerTiers;
+            var given = tiers.Select(t => t.ToArray()).ToArray();
+            var list = new TrackerTierList(given);
+            if (list.TierCount == 0)
+            {
+                WriteError(Errors.NoTrackers(torrent));
+                return;
+            }
+            var request = new AnnounceRequest(torrent.InfoHashBytes, _peerId)
+            {
+                Port = Port,
+                Left = torrent.TotalSize,
+                NumWant = NumWant,
+                Key = _key,
+                Event = TrackerEvent.Started,
+            };
+            var peerQuery = new TrackerPeerQuery(_client!, list, request, TimeSpan.FromSeconds(TimeoutSec));
+            var query = new TorrentQuery(torrent, peerQuery, _signal)
+            {
+                GivenOrder = given.SelectMany(t => t).Where(u => !string.IsNullOrWhiteSpace(u)).Select(u => u.Trim()).Distinct().ToArray(),
+            };
+            Interlocked.Add(ref _trackersTotal, OperationsPerTorrent(query));
+            _torrentsStarted++;
+            WriteVerbose($"Querying {list.All.Count} tracker(s) for '{torrent.Name}' ({torrent.InfoHash}).");
+            query.Work = Task.Run(() => RunAsync(query, _cancel.Token));
+            query.Work.ContinueWith(_ => _signal.Set(), TaskScheduler.Default);
+            _active.Add(query);
+        }
+
+        /// <summary>Drains events and finished torrents on the pipeline thread until fewer than
+        /// <paramref name="untilInFlightBelow"/> torrents are in flight (int.MaxValue: drain once, no waiting).</summary>
+        private void Pump(int untilInFlightBelow)
+        {
+            while (true)
+            {
+                for (int i = 0; i < _active.Count; i++)
+                {
+                    var query = _active[i];
+                    bool finished = query.Work!.IsCompleted; // read before draining, so no event is left behind
+                    while (query.TryTake(out var item)) OnEvent(query, item);
+                    if (!finished) continue;
+                    _active.RemoveAt(i--);
+                    _torrentsDone++;
+                    if (query.Work.IsFaulted && !_cancel.IsCancellationRequested)
+                    {
+                        var ex = query.Work.Exception!.GetBaseException();
+                        WriteError(new ErrorRecord(ex, Errors.TrackerAnnounceFailedId, ErrorCategory.NotSpecified, query.Torrent));
+                    }
+                    if (!query.Work.IsCanceled && !_cancel.IsCancellationRequested) OnCompleted(query);
+                }
+                ShowProgress();
+                if (_cancel.IsCancellationRequested) return;
+                if (_active.Count < untilInFlightBelow || untilInFlightBelow == int.MaxValue) return;
+                _signal.WaitOne(PumpWait);
+            }
+        }
+
+        private void ShowProgress()
+        {
+            if (_active.Count == 0 || _sinceProgress.Elapsed < ProgressEvery) return;
+            int done = Volatile.Read(ref _trackersDone), total = Math.Max(1, Volatile.Read(ref _trackersTotal));
+            string status = $"{done} of {total} tracker request(s) done; {_torrentsDone} of {_torrentsStarted} torrent(s) finished";
+            if (status == _lastProgress) return;
+            _lastProgress = status;
+            _sinceProgress.Restart();
+            _progressShown++;
+            WriteProgress(new ProgressRecord(1, ProgressActivity, status)
+            {
+                PercentComplete = Math.Min(100, done * 100 / total),
+                CurrentOperation = _active[0].Torrent.Name,
+            });
+        }
+
+        public void Dispose()
+        {
+            // After a Ctrl+C workers may still be winding down: cancel them and close the sockets they use, but leave
+            // the token source and the signal to the GC, so a late worker never touches a disposed object.
+            _cancel.Cancel();
+            _client?.Dispose();
+            GC.SuppressFinalize(this);
+        }
+
+        /// <summary>One torrent being queried: the engine query, and a queue of events from its workers.</summary>
+        protected sealed class TorrentQuery
+        {
+            private readonly ConcurrentQueue<object> _events = new ConcurrentQueue<object>();
+            private readonly AutoResetEvent _signal;
+
+            internal TorrentQuery(TorrentInfo torrent, TrackerPeerQuery peerQuery, AutoResetEvent signal)
+            {
+                Torrent = torrent;
+                PeerQuery = peerQuery;
+                _signal = signal;
+            }
+
+            public TorrentInfo Torrent { get; }
+            public TrackerPeerQuery PeerQuery { get; }
+            internal Task? Work { get; set; }
+
+            /// <summary>The tracker URLs in the order the torrent (or -Tracker) gave them, before any shuffle.</summary>
+            public IReadOnlyList<string> GivenOrder { get; internal set; } = Array.Empty<string>();
+
+            /// <summary>Per-cmdlet bookkeeping, touched only on the pipeline thread.</summary>
+            public object? State { get; set; }
+
+            /// <summary>Queues an event for the pipeline thread (callable from any thread).</summary>
+            public void Post(object item)
+            {
+                _events.Enqueue(item);
+                _signal.Set();
+            }
+
+            internal bool TryTake(out object item) => _events.TryDequeue(out item!);
+        }
+    }
+}
