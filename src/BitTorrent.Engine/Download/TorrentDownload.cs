@@ -9,6 +9,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using BitTorrent.Metainfo;
 using BitTorrent.Storage;
+using BitTorrent.Trackers;
 using BitTorrent.Wire;
 
 namespace BitTorrent.Download
@@ -37,6 +38,7 @@ namespace BitTorrent.Download
         private readonly List<Task> _backgroundTasks = new List<Task>();
 
         private DownloadStorage? _storage;
+        private SwarmAnnouncer? _announcer;
         private PiecePicker? _picker;
         private Bitfield _have;
         private Bitfield _wanted;
@@ -66,9 +68,6 @@ namespace BitTorrent.Download
         }
 
         public TorrentInfo Torrent => _torrent;
-
-        /// <summary>Extra peer sources (trackers): called when peers run low and on their own schedule.</summary>
-        public Func<CancellationToken, Task<IReadOnlyList<IPEndPoint>>>? PeerSource { get; set; }
 
         /// <summary>Notes for the user (peers banned, hash failures, resume decisions): the cmdlet writes them as
         /// verbose or warning records from the pipeline thread.</summary>
@@ -128,8 +127,11 @@ namespace BitTorrent.Download
                 {
                     lock (_sync) _state = DownloadState.Downloading;
                     AddPeers(_options.Peers, explicitPeer: true);
+                    _announcer = CreateAnnouncer();
                     _lastPayloadAt = DateTime.UtcNow;
                     outcome = await DownloadLoopAsync(token).ConfigureAwait(false);
+                    if (_announcer is not null && _announcer.Started)
+                        await AnnounceBoundedAsync(TrackerEvent.Completed, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && _fatal is null)
@@ -264,8 +266,7 @@ namespace BitTorrent.Download
             var lastTick = DateTime.UtcNow;
             var lastResumeSave = DateTime.UtcNow;
             var lastKeepAlive = DateTime.UtcNow;
-            var lastPeerQuery = DateTime.MinValue;
-            Task? peerQuery = null;
+            Task? announce = null;
             while (true)
             {
                 token.ThrowIfCancellationRequested();
@@ -290,12 +291,9 @@ namespace BitTorrent.Download
                     await SaveResumeAsync(token).ConfigureAwait(false);
                 }
 
-                // Ask the peer source (trackers) when peers run low, at most every 15 s.
-                if (PeerSource is not null && (peerQuery is null || peerQuery.IsCompleted) && now - lastPeerQuery > TimeSpan.FromSeconds(15) && NeedMorePeers())
-                {
-                    lastPeerQuery = now;
-                    peerQuery = QueryPeersAsync(token);
-                }
+                // Trackers: started at once, then on their interval, earlier when peers run low.
+                if (_announcer is not null && (announce is null || announce.IsCompleted) && _announcer.IsDue(DateTimeOffset.UtcNow, NeedMorePeers()))
+                    announce = AnnounceAsync(TrackerEvent.None, token);
 
                 ConnectMorePeers(token);
 
@@ -323,18 +321,42 @@ namespace BitTorrent.Download
             lock (_sync) return _sessions.Count < _options.MaxConnections / 2 && _candidates.Values.Count(c => c.IsAvailable(DateTime.UtcNow)) < 5;
         }
 
-        private async Task QueryPeersAsync(CancellationToken token)
+        private SwarmAnnouncer? CreateAnnouncer()
+        {
+            if (!_options.UseTrackers) return null;
+            IReadOnlyList<IReadOnlyList<string>> tiers = _options.TrackerOverride is { Count: > 0 } urls
+                ? urls.Select(u => (IReadOnlyList<string>)new[] { u }).ToList()
+                : _torrent.TrackerTiers;
+            if (tiers.Count == 0) return null;
+            return new SwarmAnnouncer(_torrent, tiers, _peerId, _options.ListenPort);
+        }
+
+        private long BytesLeft()
+        {
+            lock (_sync) return _totalWanted - _bytesVerified;
+        }
+
+        private async Task AnnounceAsync(TrackerEvent kind, CancellationToken token)
         {
             try
             {
-                var peers = await PeerSource!(token).ConfigureAwait(false);
+                var (peers, problems) = await _announcer!.AnnounceAsync(kind, Interlocked.Read(ref _bytesDownloaded), BytesLeft(), token).ConfigureAwait(false);
+                foreach (var p in problems) _messages.Enqueue(p);
+                if (peers.Count > 0) _messages.Enqueue($"Trackers gave {peers.Count} peer(s).");
                 AddPeers(peers);
             }
             catch (OperationCanceledException) { }
             catch (Exception ex)
             {
-                _messages.Enqueue("Peer source failed: " + ex.Message);
+                _messages.Enqueue("Announce failed: " + ex.Message);
             }
+        }
+
+        /// <summary>completed/stopped: best effort, bounded, never delaying the user for long.</summary>
+        private async Task AnnounceBoundedAsync(TrackerEvent kind, TimeSpan limit)
+        {
+            using var cts = new CancellationTokenSource(limit);
+            await AnnounceAsync(kind, cts.Token).ConfigureAwait(false);
         }
 
         private void Tick(DateTime now, double seconds)
@@ -809,6 +831,12 @@ namespace BitTorrent.Download
             Task[] background;
             lock (_sync) background = _backgroundTasks.ToArray();
             await Task.WhenAny(Task.WhenAll(background), Task.Delay(5000)).ConfigureAwait(false);
+
+            if (_announcer is not null)
+            {
+                if (_announcer.Started) await AnnounceBoundedAsync(TrackerEvent.Stopped, TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+                _announcer.Dispose();
+            }
 
             if (_storage is not null)
             {

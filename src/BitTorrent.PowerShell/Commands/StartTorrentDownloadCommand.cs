@@ -52,6 +52,11 @@ namespace BitTorrent.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string[] Exclude { get; set; } = Array.Empty<string>();
 
+        /// <summary>Tracker URLs (http, https, udp) to use instead of the torrents' own.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[] Tracker { get; set; } = Array.Empty<string>();
+
         /// <summary>Do not ask the torrents' trackers for peers (use -Peer only).</summary>
         [Parameter]
         public SwitchParameter NoTracker { get; set; }
@@ -140,6 +145,7 @@ namespace BitTorrent.PowerShell.Commands
             {
                 Peers = _peers!,
                 UseTrackers = !NoTracker,
+                TrackerOverride = Tracker.Length > 0 ? Tracker : null,
                 SelectedFiles = selected,
                 NoPeersTimeout = TimeSpan.FromSeconds(TimeoutSec),
                 MaxConnections = MaxPeers,
