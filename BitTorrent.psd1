@@ -8,13 +8,18 @@
     Description          = 'A complete BitTorrent client in-process: read, create and verify torrents, query trackers, talk to peers, download and seed, as PowerShell objects.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
-    FormatsToProcess     = @('BitTorrent.Format.ps1xml', 'Trackers.Format.ps1xml')
+    FormatsToProcess     = @(
+        'BitTorrent.Format.ps1xml'
+        'Trackers.Format.ps1xml'
+        'Wire.Format.ps1xml'
+    )
     CmdletsToExport      = @(
         'ConvertFrom-Bencode'
         'ConvertTo-Bencode'
         'Get-TorrentInfo'
         'Get-TorrentPeer'
         'Get-TorrentTracker'
+        'Invoke-PeerHandshake'
         'Start-TorrentDownload'
     )
     FunctionsToExport    = @()

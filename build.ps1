@@ -70,7 +70,7 @@ function Invoke-Clean {
 
 function Invoke-Build {
     $publishDir = Join-Path $OutRoot 'publish'
-    Invoke-Native dotnet @('publish', $CmdletProject, '-c', $Configuration, '-o', $publishDir, '--nologo', '-v', 'quiet')
+    Invoke-Native dotnet @('publish', $CmdletProject, '-c', $Configuration, '-o', $publishDir, '--nologo', '-v', 'quiet') | Out-Host
 
     if (Test-Path -LiteralPath $ModuleOut) { Remove-Item -LiteralPath $ModuleOut -Recurse -Force }
     $null = New-Item -ItemType Directory -Path $ModuleOut
@@ -114,7 +114,7 @@ function Invoke-XunitTests {
     $resultsDir = Join-Path $OutRoot 'TestResults'
     $trx = Join-Path $resultsDir 'engine.trx'
     if (Test-Path -LiteralPath $trx) { Remove-Item -LiteralPath $trx }
-    & dotnet test $EngineTests -c $Configuration --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal'
+    & dotnet test $EngineTests -c $Configuration --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
     $exit = $LASTEXITCODE
     if (-not (Test-Path -LiteralPath $trx)) {
         # The project did not build or the runner died: count it as a failure, never as zero tests.
@@ -136,7 +136,7 @@ function Invoke-PesterTests {
     $runnerArgs = @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $RepoRoot 'tests/Invoke-PesterRun.ps1'),
         '-PesterPath', $pester, '-ModuleRoot', $OutRoot, '-SummaryPath', $summary, '-TestPath', ($paths -join [IO.Path]::PathSeparator))
     if ($ExcludeTag) { $runnerArgs += @('-ExcludeTag', ($ExcludeTag -join ',')) }
-    & dotnet @runnerArgs
+    & dotnet @runnerArgs | Out-Host
     if (-not (Test-Path -LiteralPath $summary)) {
         Write-Host "Pester: the child pwsh wrote no summary (exit code $LASTEXITCODE)."
         return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
@@ -146,7 +146,7 @@ function Invoke-PesterTests {
 
 function Invoke-Test {
     if (-not $SkipDependencies) {
-        & bash (Join-Path $RepoRoot 'tools/install-test-dependencies.sh')
+        & bash (Join-Path $RepoRoot 'tools/install-test-dependencies.sh') | Out-Host
         if ($LASTEXITCODE -ne 0) { Write-Warning 'Some interop dependencies could not be installed; the tests that need them will fail.' }
     }
     $results = @()

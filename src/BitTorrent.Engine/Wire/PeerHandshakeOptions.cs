@@ -26,5 +26,9 @@ namespace BitTorrent.Wire
         /// <summary>How long to keep listening after the handshake for the peer's bitfield (or have all / have
         /// none) and its extended handshake; we stop as soon as both are in.</summary>
         public TimeSpan MessageWindow { get; set; } = TimeSpan.FromSeconds(3);
+
+        /// <summary>How long to wait, once done, for the peer to close its side after ours (see
+        /// <see cref="PeerConnection.CloseAsync"/>). Not counted in the result's Elapsed.</summary>
+        public TimeSpan CloseLinger { get; set; } = TimeSpan.FromSeconds(1);
     }
 }

@@ -69,6 +69,7 @@ namespace BitTorrent.Wire
                     await ExchangeAsync(connection, options, result, clock, token, cancellationToken).ConfigureAwait(false);
                 }
                 result.Elapsed = clock.Elapsed;
+                await connection.CloseAsync(options.CloseLinger, cancellationToken).ConfigureAwait(false);
                 return result;
             }
             catch (Exception ex) when (!(ex is PeerConnectionException) && !cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)

@@ -3,6 +3,7 @@ using System.IO;
 using System.Management.Automation;
 using BitTorrent.Metainfo;
 using BitTorrent.Trackers;
+using BitTorrent.Wire;
 
 namespace BitTorrent.PowerShell.Infrastructure
 {
@@ -27,11 +28,45 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string TrackerAnnounceFailedId = "TrackerAnnounceFailed";
         public const string TrackerTimeoutId = "TrackerTimeout";
 
+        // Peer wire protocol (Invoke-PeerHandshake and, later, the download engine).
+        public const string InvalidPeerAddressId = "InvalidPeerAddress";
+        public const string InvalidInfoHashId = "InvalidInfoHash";
+        public const string PeerConnectionRefusedId = "PeerConnectionRefused";
+        public const string PeerUnreachableId = "PeerUnreachable";
+        public const string PeerTimeoutId = "PeerTimeout";
+        public const string HandshakeRejectedId = "HandshakeRejected";
+        public const string HandshakeInfoHashMismatchId = "HandshakeInfoHashMismatch";
+        public const string ProtocolViolationId = "ProtocolViolation";
+        public const string PeerHandshakeFailedId = "PeerHandshakeFailed";
+
         public static ErrorRecord FileNotFound(string path, bool isDirectory) => new ErrorRecord(
             isDirectory
                 ? new FileNotFoundException($"'{path}' is a folder, not a .torrent file.", path)
                 : new FileNotFoundException($"Cannot find the file '{path}'.", path),
             TorrentFileNotFoundId, ErrorCategory.ObjectNotFound, path);
+
+        /// <summary>One peer's failure, as a non-terminating error whose id says what happened.</summary>
+        public static ErrorRecord PeerFailed(PeerConnectionException ex)
+        {
+            var (id, category, action) = ex.Failure switch
+            {
+                PeerFailure.ConnectionRefused => (PeerConnectionRefusedId, ErrorCategory.ConnectionError,
+                    "Nothing listens at that address and port: check the port, or whether the client is running."),
+                PeerFailure.Unreachable => (PeerUnreachableId, ErrorCategory.ConnectionError,
+                    "Check the address (and the name, if one was given) and the network route."),
+                PeerFailure.Timeout => (PeerTimeoutId, ErrorCategory.OperationTimeout,
+                    "The peer may be overloaded, firewalled or not a BitTorrent client; try a larger -TimeoutSec."),
+                PeerFailure.HandshakeRejected => (HandshakeRejectedId, ErrorCategory.ConnectionError,
+                    "The peer closed the connection on our handshake: it does not have this torrent (check the info-hash) or refused us."),
+                PeerFailure.InfoHashMismatch => (HandshakeInfoHashMismatchId, ErrorCategory.InvalidResult,
+                    "The peer serves a different torrent at that address."),
+                _ => (ProtocolViolationId, ErrorCategory.ProtocolError,
+                    "The peer does not speak the BitTorrent protocol correctly; it cannot be used."),
+            };
+            var record = new ErrorRecord(ex, id, category, ex.EndPoint);
+            record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = action };
+            return record;
+        }
 
         public static ErrorRecord InvalidTorrent(TorrentFormatException ex, string path)
         {

@@ -141,6 +141,46 @@ public class PeerHandshakerTests
     }
 
     [Fact]
+    public async Task Closes_politely_so_the_peer_sees_end_of_stream_not_a_reset()
+    {
+        var outcome = "";
+        await using var peer = new FakePeer(async (s, t) =>
+        {
+            await FakePeer.ReadExactlyAsync(s, 68, t);
+            await s.WriteAsync(RawHandshake(InfoHash, PeerId).Concat(Frame(5, 0xFF, 0xFF, 0xF0)).Concat(Frame(1)).ToArray(), t);
+            try
+            {
+                var sink = new byte[1024];
+                while (await s.ReadAsync(sink, t) > 0) { }
+                outcome = "eof";
+            }
+            catch (IOException) { outcome = "reset"; }
+        });
+        var result = await PeerHandshaker.RunAsync(PeerAddress.Parse(peer.EndPoint), Options(), CancellationToken.None);
+        await peer.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("eof", outcome);
+        Assert.Equal(20, result.PiecesHave);
+    }
+
+    [Fact]
+    public async Task A_peer_that_never_closes_its_side_costs_at_most_the_linger()
+    {
+        await using var peer = new FakePeer(async (s, t) =>
+        {
+            await FakePeer.ReadExactlyAsync(s, 68, t);
+            await s.WriteAsync(RawHandshake(InfoHash, PeerId).Concat(Frame(0x0E)).ToArray(), t);
+            await FakePeer.DrainAsync(s, t);
+            await Task.Delay(TimeSpan.FromSeconds(10), t);   // keeps its side open
+        });
+        var options = Options();
+        options.CloseLinger = TimeSpan.FromMilliseconds(500);
+        var clock = Stopwatch.StartNew();
+        var result = await PeerHandshaker.RunAsync(PeerAddress.Parse(peer.EndPoint), options, CancellationToken.None);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 0.45, 2);
+        Assert.True(result.Elapsed < TimeSpan.FromMilliseconds(400), $"Elapsed {result.Elapsed} should not include the linger");
+    }
+
+    [Fact]
     public async Task Wrong_info_hash_is_InfoHashMismatch()
     {
         await using var peer = Replying(RawHandshake(OtherInfoHash, PeerId, AllBits));

@@ -43,10 +43,13 @@ def status_json():
 if mode in ("seed", "check"):
     while time.time() - start < timeout:
         st = h.status()
-        if mode == "seed" and st.is_seeding:
+        # A new torrent stays paused until the session's next auto-manage tick (~0.5 s) and closes every incoming
+        # connection until then, although seed_mode reports is_seeding at once: 'ready' must mean "answers peers".
+        paused = bool(st.flags & lt.torrent_flags.paused)
+        if mode == "seed" and st.is_seeding and st.state == lt.torrent_status.seeding and not paused:
             break
         if mode == "check" and st.state not in (lt.torrent_status.checking_files, lt.torrent_status.checking_resume_data) \
-                and st.state != getattr(lt.torrent_status, "allocating", -1) and time.time() - start > 0.2:
+                and st.state != getattr(lt.torrent_status, "allocating", -1) and time.time() - start > 0.2 and not paused:
             break
         time.sleep(0.05)
     print("ready " + status_json(), flush=True)

@@ -1,0 +1,257 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using BitTorrent.Metainfo;
+using BitTorrent.PowerShell.Infrastructure;
+using BitTorrent.Wire;
+
+namespace BitTorrent.PowerShell.Commands
+{
+    /// <summary>Connects to peers, exchanges the BitTorrent handshakes (BEP 3 and BEP 10) and reports who each peer
+    /// is, what it supports and how much of the torrent it has. Handshakes run concurrently on worker threads; only
+    /// the pipeline thread writes output, errors and progress, draining a completion queue.</summary>
+    [Cmdlet(VerbsLifecycle.Invoke, "PeerHandshake", DefaultParameterSetName = InfoHashSet)]
+    [OutputType(typeof(PeerHandshakeResult))]
+    public sealed class InvokePeerHandshakeCommand : PSCmdlet, IDisposable
+    {
+        private const string InfoHashSet = "InfoHash";
+        private const string TorrentSet = "Torrent";
+        private const string TorrentPathSet = "TorrentPath";
+        private const int ProgressActivityId = 0x5045;   // "PE"
+
+        private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
+        private readonly BlockingCollection<Outcome> _completed = new BlockingCollection<Outcome>();
+        private readonly HashSet<string> _seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        private SemaphoreSlim? _throttle;
+        private TorrentInfo? _torrent;
+        private int _started;
+        private int _finished;
+        private int _succeeded;
+
+        /// <summary>Peers as "ip:port", "[ipv6]:port" or "host:port"; binds the EndPoint property of piped objects
+        /// (such as Get-TorrentPeer's output).</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("EndPoint")]
+        [ValidateNotNullOrEmpty]
+        public string[] Peer { get; set; } = Array.Empty<string>();
+
+        /// <summary>The torrent's info-hash, 40 hex characters; binds the InfoHash property of piped objects.</summary>
+        [Parameter(Mandatory = true, Position = 1, ParameterSetName = InfoHashSet, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string InfoHash { get; set; } = "";
+
+        /// <summary>The torrent (from Get-TorrentInfo): gives the info-hash and the piece count, so each peer's
+        /// share of the pieces can be computed.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = TorrentSet)]
+        [ValidateNotNull]
+        public TorrentInfo? Torrent { get; set; }
+
+        /// <summary>Path to the .torrent file, used as typed (like -Torrent).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = TorrentPathSet)]
+        [ValidateNotNullOrEmpty]
+        public string TorrentPath { get; set; } = "";
+
+        /// <summary>Most handshakes in flight at once.</summary>
+        [Parameter]
+        [ValidateRange(1, 1024)]
+        public int ThrottleLimit { get; set; } = 16;
+
+        /// <summary>Seconds allowed per peer to connect and answer the handshake.</summary>
+        [Parameter]
+        [ValidateRange(1, 600)]
+        public int TimeoutSec { get; set; } = 10;
+
+        protected override void BeginProcessing()
+        {
+            _throttle = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
+            if (ParameterSetName == TorrentSet) _torrent = Torrent;
+            else if (ParameterSetName == TorrentPathSet) _torrent = LoadTorrent(TorrentPath);
+        }
+
+        protected override void ProcessRecord()
+        {
+            byte[] infoHash;
+            int? pieceCount = null;
+            if (_torrent is not null)
+            {
+                infoHash = _torrent.InfoHashBytes;
+                pieceCount = _torrent.PieceCount;
+            }
+            else if (!TryParseInfoHash(InfoHash, out infoHash))
+            {
+                WriteError(new ErrorRecord(
+                    new ArgumentException($"'{InfoHash}' is not an info-hash: it takes 40 hex characters (a v1 SHA-1)."),
+                    Errors.InvalidInfoHashId, ErrorCategory.InvalidArgument, InfoHash));
+                return;
+            }
+
+            foreach (var text in Peer)
+            {
+                if (!PeerAddress.TryParse(text, out var address))
+                {
+                    WriteError(new ErrorRecord(
+                        new ArgumentException($"'{text}' is not a peer address: use ip:port, [ipv6]:port or host:port."),
+                        Errors.InvalidPeerAddressId, ErrorCategory.InvalidArgument, text));
+                    continue;
+                }
+                // The same peer often comes back from several trackers: ask it once per torrent.
+                if (!_seen.Add(address + "|" + Hex.ToLower(infoHash))) continue;
+                Start(address, new PeerHandshakeOptions(infoHash)
+                {
+                    PieceCount = pieceCount,
+                    Timeout = TimeSpan.FromSeconds(TimeoutSec),
+                    MessageWindow = TimeSpan.FromSeconds(Math.Min(3, TimeoutSec)),
+                });
+            }
+            Drain(wait: false);
+        }
+
+        protected override void EndProcessing()
+        {
+            Drain(wait: true);
+            WriteProgress(new ProgressRecord(ProgressActivityId, "Peer handshakes", "Done") { RecordType = ProgressRecordType.Completed });
+        }
+
+        protected override void StopProcessing() => _cancel.Cancel();
+
+        public void Dispose()
+        {
+            _cancel.Cancel();
+            // Tasks still running (the pipeline was stopped) end on the cancel; they may still add outcomes, so the
+            // collection and the token source are left to the garbage collector in that case.
+            if (_finished == _started)
+            {
+                _completed.Dispose();
+                _cancel.Dispose();
+                _throttle?.Dispose();
+            }
+        }
+
+        private void Start(PeerAddress address, PeerHandshakeOptions options)
+        {
+            var throttle = _throttle!;
+            var token = _cancel.Token;
+            _started++;
+            _ = Task.Run(async () =>
+            {
+                Outcome outcome;
+                bool entered = false;
+                try
+                {
+                    await throttle.WaitAsync(token).ConfigureAwait(false);
+                    entered = true;
+                    outcome = new Outcome(address, await PeerHandshaker.RunAsync(address, options, token).ConfigureAwait(false), null);
+                }
+                catch (PeerConnectionException ex)
+                {
+                    outcome = new Outcome(address, null, ex);
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    outcome = new Outcome(address, null, null);
+                }
+                catch (Exception ex)
+                {
+                    outcome = new Outcome(address, null, ex);
+                }
+                finally
+                {
+                    if (entered) throttle.Release();
+                }
+                try { _completed.Add(outcome); } catch (ObjectDisposedException) { } catch (InvalidOperationException) { }
+            });
+        }
+
+        /// <summary>Writes finished handshakes. With <paramref name="wait"/>, until every started one is done (or the
+        /// pipeline is stopped), polling so that a stop is noticed within a tenth of a second.</summary>
+        private void Drain(bool wait)
+        {
+            while (_finished < _started)
+            {
+                if (_cancel.IsCancellationRequested) return;
+                if (!_completed.TryTake(out var outcome, wait ? 100 : 0))
+                {
+                    if (!wait) return;
+                    continue;
+                }
+                _finished++;
+                if (outcome.Result is not null)
+                {
+                    _succeeded++;
+                    WriteObject(outcome.Result);
+                }
+                else if (outcome.Error is PeerConnectionException failure)
+                {
+                    WriteError(Errors.PeerFailed(failure));
+                }
+                else if (outcome.Error is not null)
+                {
+                    WriteError(new ErrorRecord(outcome.Error, Errors.PeerHandshakeFailedId, ErrorCategory.NotSpecified, outcome.Address.ToString()));
+                }
+                WriteProgress(new ProgressRecord(ProgressActivityId, "Peer handshakes",
+                    $"{_finished} of {_started} peers done, {_succeeded} answered")
+                {
+                    PercentComplete = (int)(100L * _finished / _started),
+                    CurrentOperation = outcome.Address.ToString(),
+                });
+            }
+        }
+
+        private TorrentInfo? LoadTorrent(string path)
+        {
+            string resolved;
+            try
+            {
+                resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+            }
+            catch (Exception ex) when (ex is ItemNotFoundException || ex is ProviderNotFoundException || ex is System.Management.Automation.DriveNotFoundException
+                || ex is NotSupportedException || ex is ArgumentException)
+            {
+                ThrowTerminatingError(new ErrorRecord(ex, Errors.InvalidPathId, ErrorCategory.InvalidArgument, path));
+                return null;
+            }
+            try
+            {
+                return TorrentParser.ParseFile(resolved);
+            }
+            catch (TorrentFormatException ex)
+            {
+                ThrowTerminatingError(Errors.InvalidTorrent(ex, resolved));
+            }
+            catch (Exception ex) when (ex is FileNotFoundException || ex is DirectoryNotFoundException)
+            {
+                ThrowTerminatingError(Errors.FileNotFound(resolved, Directory.Exists(resolved)));
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                ThrowTerminatingError(new ErrorRecord(ex, Errors.TorrentFileReadFailedId, ErrorCategory.ReadError, resolved));
+            }
+            return null;
+        }
+
+        private static bool TryParseInfoHash(string text, out byte[] infoHash)
+        {
+            infoHash = Array.Empty<byte>();
+            text = text?.Trim() ?? "";
+            return text.Length == 40 && Hex.TryParse(text, out infoHash);
+        }
+
+        private sealed class Outcome
+        {
+            public Outcome(PeerAddress address, PeerHandshakeResult? result, Exception? error)
+            {
+                Address = address;
+                Result = result;
+                Error = error;
+            }
+
+            public PeerAddress Address { get; }
+            public PeerHandshakeResult? Result { get; }
+            public Exception? Error { get; }
+        }
+    }
+}
