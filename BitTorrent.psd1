@@ -21,6 +21,7 @@
         'Get-TorrentTracker'
         'Invoke-PeerHandshake'
         'Start-TorrentDownload'
+        'Start-TorrentSeed'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -10,6 +10,8 @@ namespace BitTorrent.Download
         DestinationWriteFailed,
         /// <summary>The destination cannot be used (not a folder, not creatable).</summary>
         DestinationInvalid,
+        /// <summary>Seeding was asked for data that is missing or does not match the torrent.</summary>
+        SeedDataIncomplete,
     }
 
     public sealed class DownloadException : Exception

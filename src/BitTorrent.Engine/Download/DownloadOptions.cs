@@ -5,7 +5,7 @@ using System.Net;
 namespace BitTorrent.Download
 {
     /// <summary>Knobs of one torrent download. Defaults follow the mature engines (libtorrent, Transmission).</summary>
-    public sealed class DownloadOptions
+    public sealed record DownloadOptions
     {
         /// <summary>Peers to connect to directly, besides (or instead of) the trackers' peers.</summary>
         public IReadOnlyList<IPEndPoint> Peers { get; init; } = Array.Empty<IPEndPoint>();
@@ -48,6 +48,25 @@ namespace BitTorrent.Download
 
         /// <summary>Port announced to trackers (0: none listening yet).</summary>
         public int ListenPort { get; init; }
+
+        /// <summary>Peers we upload to at once (libtorrent and Transmission use 8); one of them is the optimistic slot.</summary>
+        public int UploadSlots { get; init; } = 8;
+
+        /// <summary>Upload requests accepted per peer and not yet served; more are rejected (BEP 6) or ignored.</summary>
+        public int MaxUploadQueue { get; init; } = 500;
+
+        /// <summary>Seed what is on disk and never download: incomplete data is an error (SeedDataIncomplete).</summary>
+        public bool SeedOnly { get; init; }
+
+        /// <summary>Keep seeding after completion until cancelled.</summary>
+        public bool SeedUntilCancelled { get; init; }
+
+        /// <summary>Keep seeding after completion for this long (null: no time-based seeding).</summary>
+        public TimeSpan? SeedTime { get; init; }
+
+        /// <summary>Keep seeding after completion until uploaded / size reaches this (null: no ratio-based seeding).
+        /// With both SeedTime and SeedRatio, seeding stops when the first is reached.</summary>
+        public double? SeedRatio { get; init; }
 
         /// <summary>Hash failures after which a peer that sent bad data is banned.</summary>
         public int BanAfterHashFailures { get; init; } = 2;

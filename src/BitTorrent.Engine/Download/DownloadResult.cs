@@ -30,6 +30,10 @@ namespace BitTorrent.Download
         /// <summary>Bytes per second over the run.</summary>
         public double AverageRate { get; init; }
         public int PeersUsed { get; init; }
+        /// <summary>Payload bytes uploaded to peers in this run.</summary>
+        public long BytesUploaded { get; init; }
+        /// <summary>Peers that received at least one block from us.</summary>
+        public int PeersServed { get; init; }
         public int HashFailures { get; init; }
         public DownloadOutcome Status { get; init; }
         /// <summary>Why the download failed or stopped, when it did.</summary>

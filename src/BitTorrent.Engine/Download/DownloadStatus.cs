@@ -6,6 +6,7 @@ namespace BitTorrent.Download
     {
         Checking,
         Downloading,
+        Seeding,
         Completed,
         Stopped,
         Failed,
@@ -19,6 +20,8 @@ namespace BitTorrent.Download
         public long BytesVerified { get; init; }
         public long BytesDownloaded { get; init; }
         public double DownloadRate { get; init; }
+        public long BytesUploaded { get; init; }
+        public double UploadRate { get; init; }
         public int ConnectedPeers { get; init; }
         public int KnownPeers { get; init; }
         public int PiecesVerified { get; init; }

@@ -56,6 +56,13 @@ namespace BitTorrent.Download
         private int _connecting;
         private bool _resumeDirty;
         private DateTime _lastPayloadAt;
+        private DateTime? _completedAt;
+        private DateTime _lastChoke = DateTime.MinValue;
+        private DateTime _lastOptimistic = DateTime.MinValue;
+        private PeerSession? _optimistic;
+        private long _bytesUploadedClosed;
+        private int _peersServedClosed;
+        private readonly Random _random = new Random();
         private TaskCompletionSource<bool> _done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TorrentDownload(TorrentInfo torrent, string destination, DownloadOptions? options = null)
@@ -84,6 +91,8 @@ namespace BitTorrent.Download
                     BytesVerified = _bytesVerified,
                     BytesDownloaded = _bytesDownloaded,
                     DownloadRate = _rate,
+                    BytesUploaded = BytesUploaded(),
+                    UploadRate = _sessions.Sum(x => x.UploadRate),
                     ConnectedPeers = _sessions.Count,
                     KnownPeers = _candidates.Count,
                     PiecesVerified = _have.Count,
@@ -119,25 +128,30 @@ namespace BitTorrent.Download
             try
             {
                 await PrepareAsync(token).ConfigureAwait(false);
-                if (_picker!.IsComplete)
+                if (_options.SeedOnly && !_picker!.IsComplete)
+                    throw new DownloadException(DownloadError.SeedDataIncomplete,
+                        $"The data in '{_destination}' has {_have.Count} of {_torrent.PieceCount} pieces of '{_torrent.Name}' ({100.0 * _have.Count / Math.Max(1, _torrent.PieceCount):0.#} %); seeding needs all of them.");
+                if (_picker!.IsComplete && !WantsToSeed)
                 {
                     outcome = DownloadOutcome.Completed;
                 }
                 else
                 {
-                    lock (_sync) _state = DownloadState.Downloading;
+                    lock (_sync) _state = _picker.IsComplete ? DownloadState.Seeding : DownloadState.Downloading;
                     AddPeers(_options.Peers, explicitPeer: true);
                     _announcer = CreateAnnouncer();
                     _lastPayloadAt = DateTime.UtcNow;
+                    _running = true;
                     outcome = await DownloadLoopAsync(token).ConfigureAwait(false);
-                    if (_announcer is not null && _announcer.Started)
-                        await AnnounceBoundedAsync(TrackerEvent.Completed, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && _fatal is null)
             {
-                outcome = DownloadOutcome.Stopped;
-                failure = "Stopped by the user.";
+                // Stopping a seed that has everything is the normal end of seeding, not an interrupted download.
+                bool complete;
+                lock (_sync) complete = _picker is not null && _picker.IsComplete && _pendingVerifications == 0;
+                outcome = complete ? DownloadOutcome.Completed : DownloadOutcome.Stopped;
+                failure = complete ? null : "Stopped by the user.";
             }
             catch (DownloadException ex)
             {
@@ -170,6 +184,8 @@ namespace BitTorrent.Download
                 Duration = elapsed,
                 AverageRate = elapsed.TotalSeconds > 0 ? Interlocked.Read(ref _bytesDownloaded) / elapsed.TotalSeconds : 0,
                 PeersUsed = _peersUsed.Count,
+                BytesUploaded = BytesUploaded(),
+                PeersServed = PeersServed(),
                 HashFailures = _hashFailures,
                 Status = outcome,
                 Message = failure,
@@ -271,9 +287,20 @@ namespace BitTorrent.Download
             {
                 token.ThrowIfCancellationRequested();
                 if (_fatal is not null) throw _fatal;
-                if (IsDone()) return DownloadOutcome.Completed;
-
                 var now = DateTime.UtcNow;
+                bool done = IsDone();
+                if (done)
+                {
+                    if (_completedAt is null)
+                    {
+                        _completedAt = now;
+                        if (_announcer is not null && !_announcer.CompletedSent && _bytesResumed < _totalWanted)
+                            _ = AnnounceAsync(TrackerEvent.Completed, token);
+                        lock (_sync) _state = DownloadState.Seeding;
+                    }
+                    if (!KeepSeeding(now)) return DownloadOutcome.Completed;
+                }
+
                 double seconds = (now - lastTick).TotalSeconds;
                 if (seconds >= 1)
                 {
@@ -299,16 +326,39 @@ namespace BitTorrent.Download
 
                 lock (_sync)
                 {
-                    if (_sessions.Count == 0 && _connecting == 0 && now - _lastPayloadAt > _options.NoPeersTimeout)
+                    if (done) { }
+                    else if (_sessions.Count == 0 && _connecting == 0 && now - _lastPayloadAt > _options.NoPeersTimeout)
                         throw new DownloadException(DownloadError.NoPeersAvailable,
                             $"No peer sent data for {(int)_options.NoPeersTimeout.TotalSeconds} s and none is connected ({_candidates.Count} peer(s) known, none reachable).");
-                    if (now - _lastPayloadAt > _options.NoPeersTimeout + _options.NoPeersTimeout)
+                    else if (now - _lastPayloadAt > _options.NoPeersTimeout + _options.NoPeersTimeout)
                         throw new DownloadException(DownloadError.NoPeersAvailable,
                             $"No peer sent data for {(int)(now - _lastPayloadAt).TotalSeconds} s ({_sessions.Count} connected peer(s) have nothing we need or do not serve).");
                 }
 
                 await Task.WhenAny(_done.Task, Task.Delay(100, token)).ConfigureAwait(false);
             }
+        }
+
+        private bool WantsToSeed => _options.SeedUntilCancelled || _options.SeedTime.HasValue || _options.SeedRatio.HasValue;
+
+        /// <summary>After completion: seed until cancelled, or until the first of SeedTime and SeedRatio is reached.</summary>
+        private bool KeepSeeding(DateTime now)
+        {
+            if (_options.SeedUntilCancelled) return true;
+            if (!_options.SeedTime.HasValue && !_options.SeedRatio.HasValue) return false;
+            if (_options.SeedTime is TimeSpan time && now - _completedAt!.Value >= time) return false;
+            if (_options.SeedRatio is double ratio && BytesUploaded() >= ratio * Math.Max(1, _totalWanted)) return false;
+            return true;
+        }
+
+        private long BytesUploaded()
+        {
+            lock (_sync) return _bytesUploadedClosed + _sessions.Sum(x => x.BytesUploaded);
+        }
+
+        private int PeersServed()
+        {
+            lock (_sync) return _peersServedClosed + _sessions.Count(x => x.BytesUploaded > 0);
         }
 
         private bool IsDone()
@@ -385,7 +435,74 @@ namespace BitTorrent.Download
                     UpdateInterest(s);
                 }
                 FillAllRequests();
+                if (now - _lastChoke >= TimeSpan.FromSeconds(10)) { _lastChoke = now; Rechoke(now); }
             }
+        }
+
+        // ---- choking (who we upload to) ------------------------------------------------------------------------
+
+        /// <summary>Every 10 s: the interested peers that give us the most (tit-for-tat) while downloading, or that
+        /// take the most while seeding, get the regular upload slots; one more slot rotates every 30 s to a random
+        /// choked peer (optimistic unchoke), so newcomers get a first piece to trade.</summary>
+        private void Rechoke(DateTime now)
+        {
+            bool seeding = _picker!.IsComplete;
+            var interested = _sessions.Where(x => x.PeerInterested && !x.Closed).ToList();
+            var ranked = seeding
+                ? interested.OrderByDescending(x => x.UploadRate).ThenBy(x => x.UnchokedAt).ToList()
+                : interested.OrderByDescending(x => x.DownloadRate).ThenByDescending(x => x.UploadRate).ToList();
+            int regular = Math.Max(1, _options.UploadSlots - 1);
+            var unchoke = new HashSet<PeerSession>(ranked.Take(regular));
+            if (_optimistic is null || _optimistic.Closed || !_optimistic.PeerInterested || now - _lastOptimistic >= TimeSpan.FromSeconds(30))
+            {
+                var choked = interested.Where(x => !unchoke.Contains(x)).ToList();
+                _optimistic = choked.Count > 0 ? choked[_random.Next(choked.Count)] : null;
+                _lastOptimistic = now;
+            }
+            if (_optimistic is not null) unchoke.Add(_optimistic);
+            foreach (var x in _sessions)
+            {
+                if (unchoke.Contains(x)) Unchoke(x, now);
+                else if (!x.AmChoking) Choke(x);
+            }
+        }
+
+        private void Unchoke(PeerSession s, DateTime now)
+        {
+            if (!s.AmChoking) return;
+            s.AmChoking = false;
+            s.UnchokedAt = now;
+            s.Send(PeerMessage.Unchoke);
+        }
+
+        private void Choke(PeerSession s)
+        {
+            if (s.AmChoking) return;
+            s.AmChoking = true;
+            s.CancelAllUploads();
+            s.Send(PeerMessage.Choke);
+        }
+
+        /// <summary>A peer became interested: give it a slot now if one is free, rather than at the next round.</summary>
+        private void UnchokeIfSlotFree(PeerSession s)
+        {
+            if (!s.AmChoking) return;
+            int unchoked = _sessions.Count(x => !x.AmChoking);
+            if (unchoked < _options.UploadSlots) Unchoke(s, DateTime.UtcNow);
+        }
+
+        private void OnRequest(PeerSession s, PeerMessage m)
+        {
+            var block = new BlockRequest(m.Index, m.Begin, m.Length);
+            bool valid = m.Length > 0 && m.Begin >= 0 && (long)m.Begin + m.Length <= _torrent.GetPieceLength(m.Index) && _have[m.Index];
+            if (valid && !s.AmChoking && s.PendingUploads < _options.MaxUploadQueue)
+            {
+                s.QueueUpload(block);
+                return;
+            }
+            if (s.SupportsFast) s.Send(PeerMessage.RejectRequest(m.Index, m.Begin, m.Length));
+            // A peer that keeps asking for what we do not have, or while choked, is broken or hostile.
+            if (!valid || s.AmChoking) s.BadRequests++;
         }
 
         // ---- connecting ----------------------------------------------------------------------------------------
@@ -424,7 +541,7 @@ namespace BitTorrent.Download
                     var theirs = await connection.ExchangeHandshakesAsync(ours, timeout.Token).ConfigureAwait(false);
                     if (theirs.PeerId.SequenceEqual(_peerId))
                         throw new IOException("Connected to ourselves.");
-                    session = new PeerSession(connection, candidate.EndPoint, theirs, _torrent.PieceCount) { DesiredQueue = _options.MinRequestQueue };
+                    session = NewSession(connection, candidate.EndPoint, theirs);
                 }
                 lock (_sync)
                 {
@@ -449,6 +566,79 @@ namespace BitTorrent.Download
                 if (!(ex is OperationCanceledException) || !token.IsCancellationRequested)
                     _messages.Enqueue($"Could not connect to {candidate.Key}: {ex.Message}");
                 return;
+            }
+            await RunSessionAsync(session, candidate, token).ConfigureAwait(false);
+        }
+
+        private PeerSession NewSession(PeerConnection connection, IPEndPoint endPoint, Handshake theirs) =>
+            new PeerSession(connection, endPoint, theirs, _torrent.PieceCount)
+            {
+                DesiredQueue = _options.MinRequestQueue,
+                ReadBlock = ReadBlockForUpload,
+            };
+
+        private PooledBuffer? ReadBlockForUpload(BlockRequest block)
+        {
+            var storage = _storage;
+            if (storage is null) return null;
+            var buffer = new PooledBuffer(block.Length);
+            try
+            {
+                if (storage.TryReadBlock(block.Piece, block.Offset, buffer.Array, block.Length)) return buffer;
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is ObjectDisposedException)
+            {
+                _messages.Enqueue($"Could not read piece {block.Piece} to upload it: {ex.Message}");
+            }
+            buffer.Dispose();
+            return null;
+        }
+
+        // ---- incoming connections ------------------------------------------------------------------------------
+
+        private volatile bool _running;
+
+        /// <summary>Takes a connection a <see cref="PeerListener"/> accepted for this torrent (the peer's handshake
+        /// is read; ours is sent here). Returns when the connection ends.</summary>
+        internal async Task AcceptAsync(PeerConnection connection, Handshake theirs)
+        {
+            var token = _runCts?.Token ?? new CancellationToken(true);
+            if (!_running || token.IsCancellationRequested || theirs.PeerId.SequenceEqual(_peerId)) { connection.Dispose(); return; }
+            var endPoint = connection.RemoteEndPoint;
+            var key = new PeerAddress(endPoint).ToString();
+            PeerCandidate candidate;
+            lock (_sync)
+            {
+                if (_sessions.Count >= _options.MaxConnections + 10 || (_candidates.TryGetValue(key, out var known) && known.Banned))
+                {
+                    connection.Dispose();
+                    return;
+                }
+                if (!_candidates.TryGetValue(key, out candidate!)) _candidates[key] = candidate = new PeerCandidate(endPoint, key) { Incoming = true };
+                candidate.Connected = true;
+            }
+            PeerSession session;
+            try
+            {
+                var ours = Handshake.Create(_torrent.InfoHashBytes, _peerId, extensionProtocol: true, fastExtension: true);
+                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(token))
+                {
+                    timeout.CancelAfter(_options.ConnectTimeout);
+                    await connection.Writer.WriteHandshakeAsync(ours, timeout.Token).ConfigureAwait(false);
+                    await connection.Writer.FlushAsync(timeout.Token).ConfigureAwait(false);
+                }
+                session = NewSession(connection, endPoint, theirs);
+            }
+            catch (Exception)
+            {
+                connection.Dispose();
+                lock (_sync) candidate.Connected = false;
+                return;
+            }
+            lock (_sync)
+            {
+                _sessions.Add(session);
+                SendGreeting(session);
             }
             await RunSessionAsync(session, candidate, token).ConfigureAwait(false);
         }
@@ -525,6 +715,13 @@ namespace BitTorrent.Download
             if (session.Closed) return;
             session.Closed = true;
             _sessions.Remove(session);
+            _bytesUploadedClosed += session.BytesUploaded;
+            if (session.BytesUploaded > 0) _peersServedClosed++;
+            if (ReferenceEquals(_optimistic, session)) _optimistic = null;
+            // Its upload slot is free: give it to someone waiting.
+            if (!session.AmChoking)
+                foreach (var other in _sessions)
+                    if (other.PeerInterested && other.AmChoking) { UnchokeIfSlotFree(other); break; }
             _picker!.RemovePeer(session.PeerHas);
             DropOutstanding(session, sendCancel: false);
             FillAllRequests();
@@ -539,8 +736,6 @@ namespace BitTorrent.Download
             lock (_sync)
             {
                 if (s.Closed) { reason = "closed"; return false; }
-                bool first = s.FirstMessage;
-                if (m.Id != PeerMessageId.Extended && m.Id != PeerMessageId.KeepAlive) s.FirstMessage = false;
                 switch (m.Id)
                 {
                     case PeerMessageId.KeepAlive:
@@ -555,8 +750,21 @@ namespace BitTorrent.Download
                         FillRequests(s);
                         break;
                     case PeerMessageId.Interested:
+                        s.PeerInterested = true;
+                        UnchokeIfSlotFree(s);
+                        break;
                     case PeerMessageId.NotInterested:
+                        s.PeerInterested = false;
+                        if (!s.AmChoking)
+                        {
+                            Choke(s);
+                            foreach (var other in _sessions)
+                                if (other.PeerInterested && other.AmChoking) { UnchokeIfSlotFree(other); break; }
+                        }
+                        break;
                     case PeerMessageId.Cancel:
+                        s.CancelUpload(new BlockRequest(m.Index, m.Begin, m.Length));
+                        break;
                     case PeerMessageId.Port:
                     case PeerMessageId.Suggest:
                         break;
@@ -572,25 +780,25 @@ namespace BitTorrent.Download
                     case PeerMessageId.Bitfield:
                     case PeerMessageId.HaveAll:
                     case PeerMessageId.HaveNone:
-                        if (!first) { reason = $"{m.Id} after other messages"; return false; }
+                        // BEP 3 wants one of these first and only once, but aria2 1.36 sends 'have none' first and a
+                        // full bitfield later, once it has pieces. So they are accepted at any time and merged with
+                        // what the peer announced before (a peer's pieces only ever grow).
+                        s.GotBitfield = true;
                         if ((m.Id == PeerMessageId.HaveAll || m.Id == PeerMessageId.HaveNone) && !s.SupportsFast)
                         {
                             reason = $"{m.Id} without the fast extension";
                             return false;
                         }
-                        if (m.Id == PeerMessageId.Bitfield)
-                        {
-                            var bits = Bitfield.FromWire(m.Payload.Span, _torrent.PieceCount);
-                            s.PeerHas.Or(bits);
-                        }
+                        _picker!.RemovePeer(s.PeerHas);
+                        if (m.Id == PeerMessageId.Bitfield) s.PeerHas.Or(Bitfield.FromWire(m.Payload.Span, _torrent.PieceCount));
                         else if (m.Id == PeerMessageId.HaveAll) s.PeerHas.SetAll();
-                        _picker!.AddPeer(s.PeerHas);
+                        _picker.AddPeer(s.PeerHas);
                         UpdateInterest(s);
                         FillRequests(s);
                         break;
                     case PeerMessageId.Request:
-                        // Uploading is the seeding component's job; a download-only session refuses politely.
-                        if (s.SupportsFast) s.Send(PeerMessage.RejectRequest(m.Index, m.Begin, m.Length));
+                        OnRequest(s, m);
+                        if (s.BadRequests > 1000) { reason = "too many invalid or choked requests"; return false; }
                         break;
                     case PeerMessageId.Piece:
                         OnBlock(s, m);
@@ -817,6 +1025,7 @@ namespace BitTorrent.Download
         {
             PeerSession[] sessions;
             lock (_sync) sessions = _sessions.ToArray();
+            _running = false;
             try { _runCts?.Cancel(); } catch (ObjectDisposedException) { }
             foreach (var s in sessions) s.Connection.Abort();
 
@@ -886,13 +1095,15 @@ namespace BitTorrent.Download
             public IPEndPoint EndPoint { get; }
             public string Key { get; }
             public bool Explicit { get; set; }
+            /// <summary>Known only because it connected to us: never dialled back.</summary>
+            public bool Incoming { get; set; }
             public bool Connecting { get; set; }
             public bool Connected { get; set; }
             public bool Banned { get; set; }
             public int Failures { get; set; }
             public DateTime NextAttempt { get; set; }
 
-            public bool IsAvailable(DateTime now) => !Connecting && !Connected && !Banned && NextAttempt <= now;
+            public bool IsAvailable(DateTime now) => !Incoming && !Connecting && !Connected && !Banned && NextAttempt <= now;
 
             /// <summary>Back off: 0.5, 1, 2, 4 … s up to 2 minutes. The first retry is quick because libtorrent-based
             /// peers (libtorrent 2.0.8, qBittorrent 4.5) close the very first incoming connection after they start

@@ -21,6 +21,7 @@ namespace BitTorrent.Storage
         private readonly string _root;
         private readonly bool[] _selected;
         private readonly Dictionary<int, FileStream> _open = new Dictionary<int, FileStream>();
+        private readonly Dictionary<int, FileStream> _readers = new Dictionary<int, FileStream>();
         private readonly object _sync = new object();
 
         /// <param name="destination">The folder the torrent's file (single-file) or folder (multi-file) goes into.</param>
@@ -122,6 +123,55 @@ namespace BitTorrent.Storage
             return true;
         }
 
+        /// <summary>Reads one block of a verified piece for upload into <paramref name="destination"/> (its length is
+        /// the block's); false when the data cannot be read (a file was removed under us). Thread-safe.</summary>
+        public bool TryReadBlock(int piece, int offset, byte[] destination, int length)
+        {
+            long blockStart = (long)piece * _torrent.PieceLength + offset;
+            long blockEnd = blockStart + length;
+            foreach (var span in Spans(piece))
+            {
+                var f = _torrent.Files[span.File];
+                long spanStart = f.Offset + span.FileOffset;
+                long spanEnd = spanStart + span.Length;
+                long from = Math.Max(spanStart, blockStart), to = Math.Min(spanEnd, blockEnd);
+                if (to <= from) continue;
+                int into = (int)(from - blockStart);
+                int count = (int)(to - from);
+                if (f.IsPadding) { Array.Clear(destination, into, count); continue; }
+                lock (_sync)
+                {
+                    var stream = OpenForRead(span.File);
+                    if (stream is null) return false;
+                    stream.Position = from - f.Offset;
+                    int read = 0;
+                    while (read < count)
+                    {
+                        int n = stream.Read(destination, into + read, count - read);
+                        if (n == 0) return false;
+                        read += n;
+                    }
+                }
+            }
+            return true;
+        }
+
+        private FileStream? OpenForRead(int file)
+        {
+            if (_readers.TryGetValue(file, out var s)) return s;
+            if (_open.TryGetValue(file, out var writer)) writer.Flush();
+            var path = ExistingPath(file);
+            if (path is null) return null;
+            if (_readers.Count >= MaxOpenFiles)
+            {
+                foreach (var r in _readers.Values) r.Dispose();
+                _readers.Clear();
+            }
+            s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.RandomAccess);
+            _readers.Add(file, s);
+            return s;
+        }
+
         /// <summary>True when every byte of the piece could be on disk (files exist and are long enough): a cheap
         /// sanity check of a resume record's claim.</summary>
         public bool PieceDataPresent(int piece)
@@ -163,6 +213,7 @@ namespace BitTorrent.Storage
                 lock (_sync)
                 {
                     if (_open.TryGetValue(i, out var s)) { s.Flush(); s.Dispose(); _open.Remove(i); }
+                    if (_readers.TryGetValue(i, out var r)) { r.Dispose(); _readers.Remove(i); }
                 }
                 if (!File.Exists(part)) continue; // already final
                 using (var fs = new FileStream(part, FileMode.Open, FileAccess.Write, FileShare.None))
@@ -197,6 +248,8 @@ namespace BitTorrent.Storage
                     s.Dispose();
                 }
                 _open.Clear();
+                foreach (var r in _readers.Values) r.Dispose();
+                _readers.Clear();
             }
         }
 

@@ -19,6 +19,13 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         public int ThrottleLimit { get; set; } = 3;
 
+        /// <summary>Where to accept peer connections (null: do not listen). One port serves every torrent of the batch.</summary>
+        public System.Net.IPAddress? ListenAddress { get; set; }
+        public int ListenPort { get; set; }
+
+        /// <summary>"Downloading" or "Seeding", for the progress activity.</summary>
+        public string Verb { get; set; } = "Downloading";
+
         public int Count => _items.Count;
 
         public void Add(TorrentInfo torrent, string destination, DownloadOptions options) =>
@@ -31,12 +38,41 @@ namespace BitTorrent.PowerShell.Infrastructure
             var pending = new Queue<Item>(_items);
             var running = new List<Item>();
             var lastProgress = DateTime.MinValue;
+            BitTorrent.Download.PeerListener? listener = null;
+            try
+            {
+                if (ListenAddress is not null) listener = new BitTorrent.Download.PeerListener(ListenAddress, ListenPort);
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                sink.WriteError(new ErrorRecord(ex, Errors.ListenFailedId, ErrorCategory.ResourceUnavailable, $"{ListenAddress}:{ListenPort}")
+                {
+                    ErrorDetails = new ErrorDetails($"Cannot listen for peers on port {ListenPort}: {ex.Message}"),
+                });
+                return;
+            }
+            if (listener is not null) sink.WriteVerbose($"Listening for peers on port {listener.Port}.");
+            try
+            {
+                RunAll(sink, pending, running, listener, cancellationToken, ref lastProgress);
+            }
+            finally
+            {
+                listener?.Dispose();
+            }
+        }
+
+        private void RunAll(IRecordSink sink, Queue<Item> pending, List<Item> running, BitTorrent.Download.PeerListener? listener,
+            CancellationToken cancellationToken, ref DateTime lastProgress)
+        {
             while (pending.Count > 0 || running.Count > 0)
             {
                 while (running.Count < Math.Max(1, ThrottleLimit) && pending.Count > 0 && !cancellationToken.IsCancellationRequested)
                 {
                     var item = pending.Dequeue();
-                    item.Download = new TorrentDownload(item.Torrent, item.Destination, item.Options);
+                    var options = listener is null ? item.Options : item.Options with { ListenPort = listener.Port };
+                    item.Download = new TorrentDownload(item.Torrent, item.Destination, options);
+                    listener?.Register(item.Download);
                     item.Task = Task.Run(() => item.Download.RunAsync(cancellationToken));
                     running.Add(item);
                 }
@@ -88,9 +124,12 @@ namespace BitTorrent.PowerShell.Infrastructure
             foreach (var item in running)
             {
                 var s = item.Download!.GetStatus();
+                string peers = $"{s.ConnectedPeers} peer{(s.ConnectedPeers == 1 ? "" : "s")}";
                 string description = s.State == DownloadState.Checking
                     ? "Checking existing data"
-                    : $"{Units.FormatBytes(s.BytesVerified)} of {Units.FormatBytes(s.TotalWanted)} · {Units.FormatRate(s.DownloadRate)} · {s.ConnectedPeers} peer{(s.ConnectedPeers == 1 ? "" : "s")}";
+                    : s.State == DownloadState.Seeding
+                        ? $"Seeding · {Units.FormatBytes(s.BytesUploaded)} uploaded · {Units.FormatRate(s.UploadRate)} · {peers}"
+                        : $"{Units.FormatBytes(s.BytesVerified)} of {Units.FormatBytes(s.TotalWanted)} · {Units.FormatRate(s.DownloadRate)} · {peers}";
                 sink.WriteProgress(new ProgressRecord(item.ActivityId, Activity(item), description)
                 {
                     ParentActivityId = ParentActivityId,
@@ -106,7 +145,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             while (item.Download.TryDequeueMessage(out var message)) sink.WriteVerbose($"{item.Torrent.Name}: {message}");
         }
 
-        private static void Finish(Item item, IRecordSink sink)
+        private void Finish(Item item, IRecordSink sink)
         {
             sink.WriteProgress(new ProgressRecord(item.ActivityId, Activity(item), "Done") { ParentActivityId = ParentActivityId, RecordType = ProgressRecordType.Completed });
             var task = item.Task!;
@@ -129,7 +168,7 @@ namespace BitTorrent.PowerShell.Infrastructure
                 Errors.DownloadFailedId, ErrorCategory.NotSpecified, item.Torrent));
         }
 
-        private static DownloadResult NotStarted(Item item) => new DownloadResult
+        private DownloadResult NotStarted(Item item) => new DownloadResult
         {
             Name = item.Torrent.Name,
             InfoHash = item.Torrent.InfoHash,
@@ -139,9 +178,9 @@ namespace BitTorrent.PowerShell.Infrastructure
             Message = "Stopped before it started.",
         };
 
-        private string ParentActivity() => _items.Count == 1 ? "Downloading 1 torrent" : $"Downloading {_items.Count} torrents";
+        private string ParentActivity() => _items.Count == 1 ? $"{Verb} 1 torrent" : $"{Verb} {_items.Count} torrents";
 
-        private static string Activity(Item item) => $"Downloading {item.Torrent.Name}";
+        private string Activity(Item item) => $"{Verb} {item.Torrent.Name}";
 
         private sealed class Item
         {

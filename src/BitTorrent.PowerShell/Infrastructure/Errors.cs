@@ -19,6 +19,8 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string InvalidBencodeId = "InvalidBencode";
         public const string UnsupportedBencodeValueId = "UnsupportedBencodeValue";
         public const string DownloadFailedId = "DownloadFailed";
+        public const string ListenFailedId = "ListenFailed";
+        public const string SeedDataIncompleteId = "SeedDataIncomplete";
         public const string InvalidPeerAddressId = "InvalidPeerAddress";
         public const string DestinationInvalidId = "DestinationInvalid";
 
@@ -29,7 +31,6 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string TrackerTimeoutId = "TrackerTimeout";
 
         // Peer wire protocol (Invoke-PeerHandshake and, later, the download engine).
-        public const string InvalidPeerAddressId = "InvalidPeerAddress";
         public const string InvalidInfoHashId = "InvalidInfoHash";
         public const string PeerConnectionRefusedId = "PeerConnectionRefused";
         public const string PeerUnreachableId = "PeerUnreachable";
