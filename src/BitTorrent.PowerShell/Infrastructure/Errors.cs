@@ -19,7 +19,6 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string InvalidBencodeId = "InvalidBencode";
         public const string UnsupportedBencodeValueId = "UnsupportedBencodeValue";
         public const string DownloadFailedId = "DownloadFailed";
-        public const string InvalidPeerAddressId = "InvalidPeerAddress";
         public const string DestinationInvalidId = "DestinationInvalid";
 
         // Trackers (Get-TorrentPeer, Get-TorrentTracker)
