@@ -33,7 +33,27 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         /// <summary>Runs to the end or until the token is cancelled (Ctrl+C, Stop-Job); every download then stops
         /// cleanly and still reports its result.</summary>
-        public void Run(IRecordSink sink, CancellationToken cancellationToken)
+        public void Run(IRecordSink output, CancellationToken stopToken)
+        {
+            // A stopping pipeline (Ctrl+C, or Select-Object -First downstream) throws from every Write*: from then on
+            // the downloads are cancelled, their shutdown (flush, resume record) is still awaited, writes are dropped,
+            // and the exception is rethrown at the end so PowerShell finishes the stop as usual.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopToken);
+            var sink = new StoppableSink(output, stop);
+            try
+            {
+                RunCore(sink, stop.Token);
+            }
+            finally
+            {
+                // Whatever happens on this thread, no download keeps running after the cmdlet returns.
+                stop.Cancel();
+                WaitForShutdown();
+            }
+            sink.RethrowIfStopped();
+        }
+
+        private void RunCore(IRecordSink sink, CancellationToken cancellationToken)
         {
             var pending = new Queue<Item>(_items);
             var running = new List<Item>();
@@ -101,6 +121,15 @@ namespace BitTorrent.PowerShell.Infrastructure
             foreach (var item in _items)
                 sink.WriteProgress(new ProgressRecord(item.ActivityId, Activity(item), "Done") { ParentActivityId = ParentActivityId, RecordType = ProgressRecordType.Completed });
             sink.WriteProgress(new ProgressRecord(ParentActivityId, ParentActivity(), "Done") { RecordType = ProgressRecordType.Completed });
+        }
+
+        /// <summary>Waits (bounded) for cancelled downloads to flush their data and save their resume records.</summary>
+        private void WaitForShutdown()
+        {
+            var tasks = _items.Where(i => i.Task is not null && !i.Task.IsCompleted).Select(i => (Task)i.Task!).ToArray();
+            if (tasks.Length == 0) return;
+            try { Task.WaitAll(tasks, TimeSpan.FromSeconds(60)); }
+            catch (AggregateException) { }
         }
 
         private void WriteProgress(IRecordSink sink, List<Item> running)
@@ -181,6 +210,53 @@ namespace BitTorrent.PowerShell.Infrastructure
         private string ParentActivity() => _items.Count == 1 ? $"{Verb} 1 torrent" : $"{Verb} {_items.Count} torrents";
 
         private string Activity(Item item) => $"{Verb} {item.Torrent.Name}";
+
+        /// <summary>Passes records on until the pipeline says it is stopping, then cancels the downloads and drops the
+        /// rest (the pipeline can take no more).</summary>
+        private sealed class StoppableSink : IRecordSink
+        {
+            private readonly IRecordSink _inner;
+            private readonly CancellationTokenSource _stop;
+            private PipelineStoppedException? _stopped;
+
+            public StoppableSink(IRecordSink inner, CancellationTokenSource stop)
+            {
+                _inner = inner;
+                _stop = stop;
+            }
+
+            public void WriteObject(object value) => Write(() => _inner.WriteObject(value));
+            public void WriteError(ErrorRecord record) => Write(() => _inner.WriteError(record));
+            public void WriteVerbose(string text) => Write(() => _inner.WriteVerbose(text));
+            public void WriteWarning(string text) => Write(() => _inner.WriteWarning(text));
+
+            /// <summary>Progress is still attempted while stopping: the Completed records close the host's bars.</summary>
+            public void WriteProgress(ProgressRecord record)
+            {
+                try { _inner.WriteProgress(record); }
+                catch (PipelineStoppedException ex)
+                {
+                    _stopped ??= ex;
+                    _stop.Cancel();
+                }
+            }
+
+            public void RethrowIfStopped()
+            {
+                if (_stopped is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(_stopped).Throw();
+            }
+
+            private void Write(Action write)
+            {
+                if (_stopped is not null) return;
+                try { write(); }
+                catch (PipelineStoppedException ex)
+                {
+                    _stopped = ex;
+                    _stop.Cancel();
+                }
+            }
+        }
 
         private sealed class Item
         {

@@ -21,7 +21,6 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string DownloadFailedId = "DownloadFailed";
         public const string ListenFailedId = "ListenFailed";
         public const string SeedDataIncompleteId = "SeedDataIncomplete";
-        public const string InvalidPeerAddressId = "InvalidPeerAddress";
         public const string DestinationInvalidId = "DestinationInvalid";
 
         // Trackers (Get-TorrentPeer, Get-TorrentTracker)
@@ -32,6 +31,7 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         // Peer wire protocol (Invoke-PeerHandshake and, later, the download engine).
         public const string InvalidInfoHashId = "InvalidInfoHash";
+        public const string InvalidPeerAddressId = "InvalidPeerAddress";
         public const string PeerConnectionRefusedId = "PeerConnectionRefused";
         public const string PeerUnreachableId = "PeerUnreachable";
         public const string PeerTimeoutId = "PeerTimeout";
