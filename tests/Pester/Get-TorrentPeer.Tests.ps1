@@ -59,6 +59,7 @@ BeforeAll {
     # opentracker's own counts, read without our code.
     $script:RawHttp = [System.Net.Http.HttpClient]::new()
     $RawHttp.Timeout = [TimeSpan]::FromSeconds(5)
+    $RawHttp.DefaultRequestHeaders.ConnectionClose = $true # opentracker closes after each reply; never reuse a connection
     function Get-RawScrape([string] $InfoHash) {
         $escaped = -join ($InfoHash -split '(..)' | Where-Object { $_ } | ForEach-Object { "%$_" })
         $bytes = $RawHttp.GetByteArrayAsync("http://127.0.0.1:$TrackerPort/scrape?info_hash=$escaped").GetAwaiter().GetResult()

@@ -29,6 +29,9 @@ namespace BitTorrent.Trackers
             _http = new HttpClient(handler, disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", _options.UserAgent);
             _http.DefaultRequestHeaders.TryAddWithoutValidation("Accept-Encoding", "gzip");
+            // One request per connection, as libtorrent does: trackers such as opentracker close after each reply, and a
+            // pooled connection reused in the instant before its FIN arrives fails with "connection reset by peer".
+            _http.DefaultRequestHeaders.ConnectionClose = true;
         }
 
         public async Task<AnnounceResponse> AnnounceAsync(Uri tracker, AnnounceRequest request, TimeSpan timeout, CancellationToken cancellationToken)

@@ -37,12 +37,22 @@ function Wait-Until {
         [int] $IntervalMs = 100,
         [string] $Because = 'condition'
     )
+    # A condition that throws counts as "not yet" (a server still starting up resets connections); the last error
+    # is quoted on timeout. An error saying a process "exited:" fails at once: waiting longer cannot help.
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    $lastError = $null
     while ([DateTime]::UtcNow -lt $deadline) {
-        if (& $Condition) { return }
+        try {
+            if (& $Condition) { return }
+        }
+        catch {
+            if ("$_" -match 'exited:') { throw }
+            $lastError = $_
+        }
         Start-Sleep -Milliseconds $IntervalMs
     }
-    throw "Timed out after $TimeoutSec s waiting for: $Because"
+    $detail = if ($lastError) { " (last error: $lastError)" } else { '' }
+    throw "Timed out after $TimeoutSec s waiting for: $Because$detail"
 }
 
 function New-InteropWorkspace {
