@@ -105,8 +105,9 @@ BeforeAll {
     # Pieces a resume record claims (read by the engine's own loader, to watch progress), and whether every one of
     # them is byte-identical to the source (checked here, independently).
     function Get-ClaimedPieces([string] $Destination, $Case) {
-        $bits = [BitTorrent.Storage.ResumeRecord]::TryLoad($Destination, $Case.Info)
-        if ($null -eq $bits) { return @() }
+        $record = [BitTorrent.Storage.ResumeRecord]::TryLoad($Destination, $Case.Info)
+        if ($null -eq $record) { return @() }
+        $bits = $record.Pieces
         @(0..($Case.Info.PieceCount - 1) | Where-Object { $bits.Get($_) })
     }
     function Test-PiecesMatchSource([string] $Destination, $Case, [int[]] $Pieces) {
@@ -241,6 +242,32 @@ Describe 'Start-TorrentDownload' -Tag 'Interop' {
             # Pieces written after the last resume save were hash-checked, not fetched again.
             $r.BytesResumed | Should -BeGreaterOrEqual $claimedBytes
             $r.BytesDownloaded | Should -BeLessOrEqual ($r.TotalSize - $r.BytesResumed + 4 * 16KB)
+            Assert-Downloaded $dest @($Slow)
+        }
+    }
+
+    Context 'Resume never trusts changed data' {
+        It 'hash-checks the pieces of a file changed since the resume record was saved' {
+            $dest = New-Destination 'tamper'
+            $job = Start-TorrentDownload -LiteralPath $Slow.Torrent -DestinationPath $dest -Peer $SlowSeeder.EndPoint -NoTracker -AsJob
+            try {
+                Wait-Until -TimeoutSec 60 -Because 'some pieces to be verified' -Condition { (Get-ClaimedPieces $dest $Slow).Count -ge 6 }
+                Stop-Job -Job $job
+            }
+            finally { Remove-Job -Job $job -Force }
+            $claimed = Get-ClaimedPieces $dest $Slow
+            # Someone flips one byte inside a piece the record claims.
+            $victim = $claimed[1]
+            $part = Join-Path $dest "$($Slow.Leaf).part"
+            $fs = [IO.File]::Open($part, 'Open', 'ReadWrite')
+            try { $fs.Position = [long]$victim * $Slow.Info.PieceLength + 100; $b = $fs.ReadByte(); $fs.Position--; $fs.WriteByte(($b + 1) % 256) }
+            finally { $fs.Dispose() }
+
+            $r = Start-TorrentDownload -LiteralPath $Slow.Torrent -DestinationPath $dest -Peer $SlowSeeder.EndPoint -NoTracker -ErrorAction Stop
+            $r.Status | Should -Be 'Completed'
+            $r.HashFailures | Should -Be 0
+            # Every claimed piece but the damaged one was kept (by hashing, since the file changed); the damaged one was fetched again.
+            $r.BytesResumed | Should -Be (($claimed.Count - 1) * $Slow.Info.PieceLength)
             Assert-Downloaded $dest @($Slow)
         }
     }

@@ -114,6 +114,23 @@ namespace BitTorrent.Tests.Download
         }
 
         [Fact]
+        public async Task Stamps_change_when_a_file_is_written_and_are_null_for_missing_files()
+        {
+            var t = Spanning();
+            using var storage = new DownloadStorage(t.Info, _root);
+            storage.Prepare();
+            var before = storage.Stamps();
+            Assert.Null(before[0]);                              // a.bin: nothing written yet
+            Assert.Equal(0, before[1]!.Value.Length);            // empty.txt exists, empty
+            await storage.WritePieceAsync(0, new ArraySegment<byte>(t.Piece(0)), CancellationToken.None);
+            storage.Flush();
+            var after = storage.Stamps();
+            Assert.Equal(32 * 1024, after[0]!.Value.Length);
+            File.SetLastWriteTimeUtc(storage.ExistingPath(0)!, new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+            Assert.NotEqual(after[0], storage.Stamps()[0]);
+        }
+
+        [Fact]
         public void Hostile_names_are_sanitized_and_stay_inside_the_destination()
         {
             var t = TestTorrent.Create("..", 16384, new[] { ("../../escape.txt", 10), ("/etc/passwd", 10), ("ok/../../x", 10) });
