@@ -110,6 +110,20 @@ BeforeAll {
         $bits = $record.Pieces
         @(0..($Case.Info.PieceCount - 1) | Where-Object { $bits.Get($_) })
     }
+    # After an interruption: every piece the record claims is on disk as in the source, and a new run keeps them all,
+    # fetches only what is missing (a few blocks of slack for endgame duplicates) and completes.
+    function Assert-ResumesSlowDownload([string] $Destination) {
+        $claimed = Get-ClaimedPieces $Destination $Slow
+        $claimed.Count | Should -BeLessThan $Slow.Info.PieceCount -Because 'it was interrupted midway'
+        Test-PiecesMatchSource $Destination $Slow $claimed | Should -BeTrue -Because 'every piece the resume record claims is on disk'
+        $claimedBytes = ($claimed | ForEach-Object { $Slow.Info.GetPieceLength($_) } | Measure-Object -Sum).Sum
+        $r = Start-TorrentDownload -LiteralPath $Slow.Torrent -DestinationPath $Destination -Peer $SlowSeeder.EndPoint -NoTracker -ErrorAction Stop
+        $r.Status | Should -Be 'Completed'
+        $r.BytesResumed | Should -BeGreaterOrEqual $claimedBytes
+        $r.BytesDownloaded | Should -BeLessOrEqual ($r.TotalSize - $r.BytesResumed + 4 * 16KB)
+        Assert-Downloaded $Destination @($Slow)
+    }
+
     function Test-PiecesMatchSource([string] $Destination, $Case, [int[]] $Pieces) {
         $part = Join-Path $Destination "$($Case.Leaf).part"
         $final = Join-Path $Destination $Case.Leaf
@@ -200,17 +214,7 @@ Describe 'Start-TorrentDownload' -Tag 'Interop' {
             Test-Path -LiteralPath (Join-Path $dest $Slow.Leaf) | Should -BeFalse
             Test-Path -LiteralPath (Join-Path $dest "$($Slow.Leaf).part") | Should -BeTrue
 
-            $claimed = Get-ClaimedPieces $dest $Slow
-            $claimed.Count | Should -BeLessThan $Slow.Info.PieceCount -Because 'it was stopped midway'
-            Test-PiecesMatchSource $dest $Slow $claimed | Should -BeTrue -Because 'every piece the resume record claims is on disk'
-            $claimedBytes = ($claimed | ForEach-Object { $Slow.Info.GetPieceLength($_) } | Measure-Object -Sum).Sum
-
-            $r = Start-TorrentDownload -LiteralPath $Slow.Torrent -DestinationPath $dest -Peer $SlowSeeder.EndPoint -NoTracker -ErrorAction Stop
-            $r.Status | Should -Be 'Completed'
-            $r.BytesResumed | Should -BeGreaterOrEqual $claimedBytes
-            # Only what was missing is fetched again (a few blocks of slack for endgame duplicates).
-            $r.BytesDownloaded | Should -BeLessOrEqual ($r.TotalSize - $r.BytesResumed + 4 * 16KB)
-            Assert-Downloaded $dest @($Slow)
+            Assert-ResumesSlowDownload $dest
         }
 
         It 'survives the pwsh process being killed, and re-uses what it had verified' {
@@ -233,16 +237,8 @@ Describe 'Start-TorrentDownload' -Tag 'Interop' {
             finally { if (-not $child.HasExited) { $child.Kill() }; $child.Dispose() }
 
             Test-Path -LiteralPath (Join-Path $dest $Slow.Leaf) | Should -BeFalse -Because 'an incomplete file never has its real name'
-            $claimed = Get-ClaimedPieces $dest $Slow
-            Test-PiecesMatchSource $dest $Slow $claimed | Should -BeTrue
-            $claimedBytes = ($claimed | ForEach-Object { $Slow.Info.GetPieceLength($_) } | Measure-Object -Sum).Sum
-
-            $r = Start-TorrentDownload -LiteralPath $Slow.Torrent -DestinationPath $dest -Peer $SlowSeeder.EndPoint -NoTracker -ErrorAction Stop
-            $r.Status | Should -Be 'Completed'
-            # Pieces written after the last resume save were hash-checked, not fetched again.
-            $r.BytesResumed | Should -BeGreaterOrEqual $claimedBytes
-            $r.BytesDownloaded | Should -BeLessOrEqual ($r.TotalSize - $r.BytesResumed + 4 * 16KB)
-            Assert-Downloaded $dest @($Slow)
+            # Pieces written after the last resume save are hash-checked, not fetched again.
+            Assert-ResumesSlowDownload $dest
         }
     }
 
