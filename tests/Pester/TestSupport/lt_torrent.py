@@ -2,6 +2,9 @@
 """Reference torrent tool for the Pester interop tests, using libtorrent (python3-libtorrent), not our code.
 
   lt_torrent.py info FILE...     prints a JSON array: what libtorrent reads from each .torrent
+  lt_torrent.py bdecode FILE     prints libtorrent's decoding of any bencoded file in a neutral JSON form:
+                                 integer {"i": n}, byte string {"s": hex}, list [..], dictionary
+                                 {"d": [[key hex, value], ...]} with keys in raw byte order
   lt_torrent.py make SOURCE OUT [--mode hybrid|v1|v2] [--piece-size N] [--tracker URL[,URL...]]...
                  [--web-seed URL]... [--private] [--comment TEXT]
                                  creates a torrent with libtorrent's create_torrent
@@ -48,6 +51,23 @@ def describe(path):
     }
 
 
+def neutral(value):
+    if isinstance(value, bool):
+        raise TypeError("unexpected bool")
+    if isinstance(value, int):
+        return {"i": value}
+    if isinstance(value, (bytes, bytearray)):
+        return {"s": bytes(value).hex()}
+    if isinstance(value, str):
+        return {"s": value.encode("utf-8").hex()}
+    if isinstance(value, list):
+        return [neutral(v) for v in value]
+    if isinstance(value, dict):
+        items = [((k.encode("utf-8") if isinstance(k, str) else bytes(k)), v) for k, v in value.items()]
+        return {"d": [[k.hex(), neutral(v)] for k, v in sorted(items, key=lambda kv: kv[0])]}
+    raise TypeError("unexpected %r" % type(value))
+
+
 def make(args):
     fs = lt.file_storage()
     lt.add_files(fs, args.source)
@@ -73,6 +93,10 @@ def make(args):
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "bdecode":
+        with open(sys.argv[2], "rb") as f:
+            print(json.dumps(neutral(lt.bdecode(f.read())), separators=(",", ":")))
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "info":
         print(json.dumps([describe(p) for p in sys.argv[2:]], ensure_ascii=False))
         return
