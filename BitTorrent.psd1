@@ -13,6 +13,7 @@
         'Bencode.Format.ps1xml'
         'Trackers.Format.ps1xml'
         'Wire.Format.ps1xml'
+        'Download.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'ConvertFrom-Bencode'
@@ -21,6 +22,8 @@
         'Get-TorrentPeer'
         'Get-TorrentTracker'
         'Invoke-PeerHandshake'
+        'Start-TorrentDownload'
+        'Start-TorrentSeed'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

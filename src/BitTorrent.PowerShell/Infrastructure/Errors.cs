@@ -20,6 +20,10 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string InvalidBencodeId = "InvalidBencode";
         public const string UnsupportedBencodeValueId = "UnsupportedBencodeValue";
         public const string UnsupportedBencodeInputId = "UnsupportedBencodeInput";
+        public const string DownloadFailedId = "DownloadFailed";
+        public const string ListenFailedId = "ListenFailed";
+        public const string SeedDataIncompleteId = "SeedDataIncomplete";
+        public const string DestinationInvalidId = "DestinationInvalid";
 
         // Trackers (Get-TorrentPeer, Get-TorrentTracker)
         public const string NoTrackersId = "NoTrackers";
@@ -28,8 +32,8 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string TrackerTimeoutId = "TrackerTimeout";
 
         // Peer wire protocol (Invoke-PeerHandshake and, later, the download engine).
-        public const string InvalidPeerAddressId = "InvalidPeerAddress";
         public const string InvalidInfoHashId = "InvalidInfoHash";
+        public const string InvalidPeerAddressId = "InvalidPeerAddress";
         public const string PeerConnectionRefusedId = "PeerConnectionRefused";
         public const string PeerUnreachableId = "PeerUnreachable";
         public const string PeerTimeoutId = "PeerTimeout";
