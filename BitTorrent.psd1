@@ -10,9 +10,11 @@
     CompatiblePSEditions = @('Core', 'Desktop')
     FormatsToProcess     = @(
         'BitTorrent.Format.ps1xml'
+        'Bencode.Format.ps1xml'
         'Trackers.Format.ps1xml'
         'Wire.Format.ps1xml'
         'Hashing.Format.ps1xml'
+        'Download.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'ConvertFrom-Bencode'
@@ -23,6 +25,8 @@
         'Invoke-PeerHandshake'
         'New-Torrent'
         'Test-Torrent'
+        'Start-TorrentDownload'
+        'Start-TorrentSeed'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -17,7 +17,7 @@
                       from this process's counters.
       mktorrent -t N  N = processor count; under GNU time.
       libtorrent      python3-libtorrent 2.0 create_torrent + set_piece_hashes, v1 only, files in the same order
-                      (tests/Pester/TestSupport/lt_torrent.py); wall and CPU time of set_piece_hashes alone.
+                      (tests/Pester/TestSupport/lt_hash.py); wall and CPU time of set_piece_hashes alone.
       sha1sum         one SHA-1 over all the bytes (the folder's files concatenated in torrent order by cat): the
                       single-core ceiling of a plain SHA-1; under GNU time.
     Verifying the data:
@@ -89,7 +89,7 @@ foreach ($tool in 'mktorrent', 'sha1sum', 'cat', 'bash') {
 }
 if (-not (Test-Path -LiteralPath '/usr/bin/time')) { throw 'GNU time (/usr/bin/time) is not installed (apt-get install time).' }
 $Python = '/usr/bin/python3'
-$LtTool = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../tests/Pester/TestSupport/lt_torrent.py')).ProviderPath
+$LtTool = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../tests/Pester/TestSupport/lt_hash.py')).ProviderPath
 & $Python -c 'import libtorrent' 2>$null
 if ($LASTEXITCODE -ne 0) { throw 'python3-libtorrent is not importable with /usr/bin/python3.' }
 $Cores = [Environment]::ProcessorCount

@@ -6,7 +6,7 @@
     Where the references differ from each other: mktorrent sorts a folder's files by strcmp of their paths (our
     order); libtorrent's add_files walks the folder in directory order, and libtorrent 2.0 adds BEP 47 padding files,
     'attr' keys and v2 hashes unless told v1_only / no_attributes. The libtorrent comparison therefore gives it the
-    files in code-point order with v1_only and no_attributes (tests/Pester/TestSupport/lt_torrent.py), and one test
+    files in code-point order with v1_only and no_attributes (tests/Pester/TestSupport/lt_hash.py), and one test
     shows the directory-order torrent differs exactly by its file order.
 #>
 

@@ -1,7 +1,7 @@
 <#
     Test-Torrent end to end. Torrents and content come from elsewhere: webtorrent-fixtures (real .torrent files with
     their content) and mktorrent; the expected damaged pieces are computed from the byte offsets libtorrent reports
-    for the files, and compared with libtorrent's own check of the same data (lt_torrent.py check), so a wrong answer
+    for the files, and compared with libtorrent's own check of the same data (lt_hash.py check), so a wrong answer
     cannot agree with itself.
 #>
 

@@ -8,7 +8,7 @@ Set-StrictMode -Version 3.0
 
 $script:Started = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
 $script:LtPeerScript = Join-Path $PSScriptRoot 'lt_peer.py'
-$script:LtTorrentScript = Join-Path $PSScriptRoot 'lt_torrent.py'
+$script:LtHashScript = Join-Path $PSScriptRoot 'lt_hash.py'
 $script:Python = '/usr/bin/python3'   # Debian's python3-libtorrent imports only with the system interpreter
 
 function Get-FreePort {
@@ -279,19 +279,25 @@ function Start-LibtorrentPeer {
 }
 
 function Start-Aria2Seeder {
-    <# aria2c seeding existing data (-V verifies it first), DHT/LPD/PEX off, listening on 127.0.0.1:Port. #>
+    <#
+        aria2c seeding existing data (-V verifies it first), DHT/LPD/PEX off, listening on 127.0.0.1:Port. Several
+        torrents may share one aria2c. -UploadLimit (bytes per second, whole process) makes a deliberately slow seeder.
+    #>
     param(
-        [Parameter(Mandatory)] [string] $TorrentPath,
+        [Parameter(Mandatory)] [string[]] $TorrentPath,
         [Parameter(Mandatory)] [string] $DataDir,
         [int] $Port = 0,
         [int] $SeedMinutes = 10,
+        [long] $UploadLimit = 0,
         [string] $LogDir = $DataDir
     )
     if ($Port -eq 0) { $Port = Get-FreePort }
     $arguments = @('-V', '--seed-ratio=0.0', "--seed-time=$SeedMinutes", "--listen-port=$Port", '--enable-dht=false',
         '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false', '--bt-external-ip=127.0.0.1',
         '--file-allocation=none', '--console-log-level=warn', '--summary-interval=0', '--check-integrity=true',
-        "--dir=$DataDir", $TorrentPath)
+        "--max-concurrent-downloads=$([Math]::Max(5, $TorrentPath.Count))", "--dir=$DataDir")
+    if ($UploadLimit -gt 0) { $arguments += "--max-overall-upload-limit=$UploadLimit" }
+    $arguments += $TorrentPath
     $p = Start-InteropProcess -FilePath 'aria2c' -ArgumentList $arguments -LogDir $LogDir -Name "aria2-seed-$Port"
     Wait-Until -TimeoutSec 60 -Because "aria2c to listen on $Port" -Condition {
         if ($p.HasExited) { throw "aria2c exited: $(Read-InteropLog $p)" }
@@ -307,7 +313,7 @@ function Start-TransmissionSeeder {
         127.0.0.1 without auth; the torrent is added with transmission-remote and verified before this returns.
     #>
     param(
-        [Parameter(Mandatory)] [string] $TorrentPath,
+        [Parameter(Mandatory)] [string[]] $TorrentPath,
         [Parameter(Mandatory)] [string] $DataDir,
         [Parameter(Mandatory)] [string] $Workspace,
         [int] $Port = 0,
@@ -332,11 +338,13 @@ function Start-TransmissionSeeder {
         if ($p.HasExited) { throw "transmission-daemon exited: $(Read-InteropLog $p -StdErr)" }
         Test-TcpPort -Port $rpcPort
     }
-    $out = & transmission-remote "127.0.0.1:$rpcPort" -a $TorrentPath -w $DataDir 2>&1
-    if ($LASTEXITCODE -ne 0) { throw "transmission-remote -a failed: $out" }
+    foreach ($t in $TorrentPath) {
+        $out = & transmission-remote "127.0.0.1:$rpcPort" -a $t -w $DataDir 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "transmission-remote -a failed: $out" }
+    }
     Wait-Until -TimeoutSec $TimeoutSec -Because 'transmission to verify and seed' -Condition {
         $list = & transmission-remote "127.0.0.1:$rpcPort" -l 2>&1 | Out-String
-        $list -match '100%' -and $list -notmatch 'Verifying|Will Verify'
+        ([regex]::Matches($list, '\b100%')).Count -ge $TorrentPath.Count -and $list -notmatch 'Verifying|Will Verify'
     }
     $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port -PassThru |
         Add-Member -NotePropertyName RpcPort -NotePropertyValue $rpcPort -PassThru |
@@ -349,7 +357,7 @@ function Start-QBittorrentSeeder {
         127.0.0.1 without auth. The torrent is added through the WebUI API and checked before this returns.
     #>
     param(
-        [Parameter(Mandatory)] [string] $TorrentPath,
+        [Parameter(Mandatory)] [string[]] $TorrentPath,
         [Parameter(Mandatory)] [string] $DataDir,
         [Parameter(Mandatory)] [string] $Workspace,
         [int] $Port = 0,
@@ -375,6 +383,7 @@ Session\InterfaceAddress=127.0.0.1
 Session\Encryption=0
 Session\AnonymousModeEnabled=false
 Session\QueueingSystemEnabled=false
+Session\MultiConnectionsPerIp=true
 
 [Network]
 PortForwardingEnabled=false
@@ -396,10 +405,11 @@ WebUI\HostHeaderValidation=false
         if ($p.HasExited) { throw "qbittorrent-nox exited: $(Read-InteropLog $p -StdErr)" }
         try { $null = Invoke-RestMethod -Uri "$base/app/version" -TimeoutSec 2; $true } catch { $false }
     }
-    $null = & curl -s -m 10 -F "torrents=@$TorrentPath" -F "savepath=$DataDir" "$base/torrents/add"
+    foreach ($t in $TorrentPath) { $null = & curl -s -m 10 -F "torrents=@$t" -F "savepath=$DataDir" "$base/torrents/add" }
     Wait-Until -TimeoutSec $TimeoutSec -Because 'qBittorrent to check the data and seed' -Condition {
-        $info = @(Invoke-RestMethod -Uri "$base/torrents/info" -TimeoutSec 5)
-        $info.Count -gt 0 -and $info[0].progress -eq 1 -and $info[0].state -notmatch 'checking'
+        # Invoke-RestMethod writes a JSON array as one object: enumerate it.
+        $info = @(Invoke-RestMethod -Uri "$base/torrents/info" -TimeoutSec 5 | ForEach-Object { $_ })
+        $info.Count -ge $TorrentPath.Count -and -not ($info | Where-Object { $_.progress -ne 1 -or $_.state -match 'checking' })
     }
     $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port -PassThru |
         Add-Member -NotePropertyName WebApi -NotePropertyValue $base -PassThru |
@@ -408,7 +418,7 @@ WebUI\HostHeaderValidation=false
 
 function Invoke-LibtorrentTool {
     <#
-        Runs tests/Pester/TestSupport/lt_torrent.py (python3-libtorrent as a reference): 'create' makes a v1
+        Runs tests/Pester/TestSupport/lt_hash.py (python3-libtorrent as a reference): 'create' makes a v1
         torrent with create_torrent, 'check' runs libtorrent's own check of data under a save path, 'info' reads a
         .torrent. Returns the JSON it prints as an object; throws when it fails or runs longer than TimeoutSec.
     #>
@@ -418,7 +428,7 @@ function Invoke-LibtorrentTool {
         [int] $TimeoutSec = 300
     )
     $psi = [System.Diagnostics.ProcessStartInfo]::new($script:Python)
-    foreach ($a in @($script:LtTorrentScript, $Command) + $ArgumentList) { $psi.ArgumentList.Add([string]$a) }
+    foreach ($a in @($script:LtHashScript, $Command) + $ArgumentList) { $psi.ArgumentList.Add([string]$a) }
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true
     $psi.UseShellExecute = $false
@@ -428,19 +438,39 @@ function Invoke-LibtorrentTool {
         $stderr = $p.StandardError.ReadToEndAsync()
         if (-not $p.WaitForExit($TimeoutSec * 1000)) {
             $p.Kill()
-            throw "lt_torrent.py $Command timed out after $TimeoutSec s."
+            throw "lt_hash.py $Command timed out after $TimeoutSec s."
         }
         $p.WaitForExit()
-        if ($p.ExitCode -ne 0) { throw "lt_torrent.py $Command failed ($($p.ExitCode)): $($stderr.Result)" }
+        if ($p.ExitCode -ne 0) { throw "lt_hash.py $Command failed ($($p.ExitCode)): $($stderr.Result)" }
         $stdout.Result | ConvertFrom-Json
     }
     finally { $p.Dispose() }
 }
 
+function Get-PwshCommand {
+    <#
+        How to start another PowerShell like the one running: FilePath plus the leading arguments. Under
+        'dotnet pwsh' (the repository's local tool) the process is dotnet and pwsh.dll is its first argument.
+    #>
+    $processPath = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($processPath) -eq 'dotnet') {
+        $entry = [System.Reflection.Assembly]::GetEntryAssembly().Location
+        return [pscustomobject]@{ FilePath = $processPath; Arguments = @($entry) }
+    }
+    [pscustomobject]@{ FilePath = $processPath; Arguments = @() }
+}
+
 function Get-FileSha256Map {
-    <# Relative path ('/'-separated) → sha256 for every file under Root: compare a download with its source. #>
+    <#
+        Relative path ('/'-separated) → sha256 for every file under Root: compare a download with its source.
+        A Root that is a file (a single-file torrent's content) maps its own name.
+    #>
     param([Parameter(Mandatory)] [string] $Root)
     $map = [ordered]@{}
+    if (Test-Path -LiteralPath $Root -PathType Leaf) {
+        $map[(Split-Path -Leaf $Root)] = (Get-FileHash -LiteralPath $Root -Algorithm SHA256).Hash
+        return $map
+    }
     $rootFull = (Resolve-Path -LiteralPath $Root).ProviderPath.TrimEnd([IO.Path]::DirectorySeparatorChar)
     foreach ($f in Get-ChildItem -LiteralPath $rootFull -File -Recurse | Sort-Object FullName) {
         $rel = $f.FullName.Substring($rootFull.Length + 1) -replace '\\', '/'
@@ -452,4 +482,4 @@ function Get-FileSha256Map {
 Export-ModuleMember -Function Get-FreePort, Wait-Until, New-InteropWorkspace, New-RandomFile, New-TestPayload,
     New-MkTorrent, Get-ReferenceInfoHash, Start-InteropProcess, Read-InteropLog, Stop-InteropProcess, Start-OpenTracker,
     Test-TcpPort, Start-LibtorrentPeer, Start-Aria2Seeder, Start-TransmissionSeeder, Start-QBittorrentSeeder,
-    Get-FileSha256Map, Invoke-LibtorrentTool
+    Get-PwshCommand, Get-FileSha256Map, Invoke-LibtorrentTool

@@ -1,105 +1,117 @@
 #!/usr/bin/python3
-"""python3-libtorrent as an independent reference for New-Torrent and Test-Torrent (run with /usr/bin/python3:
-Debian's python3-libtorrent is not importable from other interpreters). Prints one JSON object.
+"""Reference torrent tool for the Pester interop tests, using libtorrent (python3-libtorrent), not our code.
 
-usage:
-  lt_torrent.py create SOURCE OUT PIECE_LENGTH [--walk]
-      A v1 torrent of SOURCE (file or folder) with create_torrent + set_piece_hashes. Files are added in code-point
-      order of their '/'-joined paths (mktorrent's order); --walk uses libtorrent's own add_files (directory order).
-      v1_only and no_attributes: no BEP 47 padding files, no 'attr' keys (libtorrent 2.0 adds both by default).
-  lt_torrent.py check TORRENT SAVE_PATH [--threads N] [--timeout S]
-      Adds the torrent to a session (no listening socket, no DHT/LSD/UPnP/NAT-PMP, no trackers) with SAVE_PATH as
-      its save path and waits for libtorrent's own check of the data to end (torrent_checked_alert).
-      Prints the pieces it found valid as a '0'/'1' string and the time the check took (wall and CPU seconds of
-      the whole process, all threads). 'create' prints the same two for set_piece_hashes.
-  lt_torrent.py info TORRENT
-      What libtorrent reads from a .torrent file.
+  lt_torrent.py info FILE...     prints a JSON array: what libtorrent reads from each .torrent
+  lt_torrent.py bdecode FILE     prints libtorrent's decoding of any bencoded file in a neutral JSON form:
+                                 integer {"i": n}, byte string {"s": hex}, list [..], dictionary
+                                 {"d": [[key hex, value], ...]} with keys in raw byte order
+  lt_torrent.py make SOURCE OUT [--mode hybrid|v1|v2] [--piece-size N] [--tracker URL[,URL...]]...
+                 [--web-seed URL]... [--private] [--comment TEXT]
+                                 creates a torrent with libtorrent's create_torrent
+Only the system interpreter (/usr/bin/python3) can import Debian's libtorrent.
 """
-import json, os, sys, time
+import argparse
+import json
+import os
+import sys
+
 import libtorrent as lt
 
 
-def arg(name, default):
-    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
-
-
-def create(source, out, piece_length, walk):
-    source = os.path.abspath(source)
-    fs = lt.file_storage()
-    if walk:
-        lt.add_files(fs, source)
-    elif os.path.isdir(source):
-        name = os.path.basename(source)
-        found = []
-        for root, dirs, files in os.walk(source):
-            for f in files:
-                full = os.path.join(root, f)
-                found.append((os.path.relpath(full, source).replace(os.sep, "/"), os.path.getsize(full)))
-        for rel, size in sorted(found):
-            fs.add_file(name + "/" + rel, size)
-    else:
-        fs.add_file(os.path.basename(source), os.path.getsize(source))
-    flags = lt.create_torrent.v1_only | lt.create_torrent.no_attributes
-    ct = lt.create_torrent(fs, piece_length, flags=flags)
-    started, cpu = time.monotonic(), time.process_time()
-    lt.set_piece_hashes(ct, os.path.dirname(source))
-    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
-    data = lt.bencode(ct.generate())
-    with open(out, "wb") as f:
-        f.write(data)
-    ti = lt.torrent_info(out)
-    print(json.dumps({"info_hash": str(ti.info_hash()), "seconds": round(seconds, 3), "cpu": round(cpu, 3),
-                      "files": [fs.file_path(i) for i in range(fs.num_files())]}))
-
-
-def check(torrent, save, threads, timeout):
-    ses = lt.session({
-        "listen_interfaces": "127.0.0.1:0",
-        "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
-        "enable_outgoing_utp": False, "enable_incoming_utp": False,
-        "hashing_threads": threads,
-        "alert_mask": lt.alert.category_t.status_notification | lt.alert.category_t.error_notification,
-    })
-    params = lt.add_torrent_params()
-    params.ti = lt.torrent_info(torrent)
-    params.save_path = save
-    params.trackers = []
-    params.flags &= ~lt.torrent_flags.auto_managed
-    params.flags &= ~lt.torrent_flags.paused
-    started, cpu = time.monotonic(), time.process_time()
-    h = ses.add_torrent(params)
-    checked = False
-    while not checked and time.monotonic() - started < timeout:
-        ses.wait_for_alert(100)
-        for a in ses.pop_alerts():
-            if isinstance(a, lt.torrent_checked_alert):
-                checked = True
-    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
-    st = h.status(lt.status_flags_t.query_pieces) if hasattr(lt, "status_flags_t") else h.status()
-    pieces = "".join("1" if p else "0" for p in st.pieces)
-    print(json.dumps({"checked": checked, "seconds": round(seconds, 3), "cpu": round(cpu, 3), "pieces": pieces,
-                      "valid": sum(1 for p in st.pieces if p), "state": str(st.state)}))
-
-
-def info(torrent):
-    ti = lt.torrent_info(torrent)
+def describe(path):
+    ti = lt.torrent_info(path)
     fs = ti.files()
-    print(json.dumps({
-        "info_hash": str(ti.info_hash()), "name": ti.name(), "num_pieces": ti.num_pieces(),
-        "piece_length": ti.piece_length(), "total_size": ti.total_size(), "priv": ti.priv(),
-        "comment": ti.comment(), "creator": ti.creator(),
-        "files": [{"path": fs.file_path(i), "size": fs.file_size(i)} for i in range(fs.num_files())],
-        "trackers": [{"url": t.url, "tier": t.tier} for t in ti.trackers()],
-        "web_seeds": [w["url"] for w in ti.web_seeds()],
-    }))
+    hashes = ti.info_hashes()
+    files = []
+    for i in range(fs.num_files()):
+        files.append({
+            "path": fs.file_path(i).replace(os.sep, "/"),
+            "length": fs.file_size(i),
+            "offset": fs.file_offset(i),
+            "padding": bool(fs.file_flags(i) & lt.file_storage.flag_pad_file),
+        })
+    tiers = {}
+    for t in ti.trackers():
+        tiers.setdefault(t.tier, []).append(t.url)
+    return {
+        "source": path,
+        "name": ti.name(),
+        "infoHash": str(hashes.v1) if hashes.has_v1() else None,
+        "hasV2": hashes.has_v2(),
+        "totalSize": ti.total_size(),
+        "pieceLength": ti.piece_length(),
+        "pieceCount": ti.num_pieces(),
+        "private": ti.priv(),
+        "files": files,
+        "trackerTiers": [tiers[k] for k in sorted(tiers)],
+        "webSeeds": [w["url"] for w in ti.web_seeds()],
+        "comment": ti.comment(),
+        "createdBy": ti.creator(),
+        "creationDate": ti.creation_date(),
+    }
 
 
-command = sys.argv[1]
-if command == "create":
-    create(sys.argv[2], sys.argv[3], int(sys.argv[4]), "--walk" in sys.argv)
-elif command == "check":
-    check(sys.argv[2], sys.argv[3], int(arg("--threads", os.cpu_count() or 1)), float(arg("--timeout", 300)))
-elif command == "info":
-    info(sys.argv[2])
-else:
-    sys.exit("unknown command " + command)
+def neutral(value):
+    if isinstance(value, bool):
+        raise TypeError("unexpected bool")
+    if isinstance(value, int):
+        return {"i": value}
+    if isinstance(value, (bytes, bytearray)):
+        return {"s": bytes(value).hex()}
+    if isinstance(value, str):
+        return {"s": value.encode("utf-8").hex()}
+    if isinstance(value, list):
+        return [neutral(v) for v in value]
+    if isinstance(value, dict):
+        items = [((k.encode("utf-8") if isinstance(k, str) else bytes(k)), v) for k, v in value.items()]
+        return {"d": [[k.hex(), neutral(v)] for k, v in sorted(items, key=lambda kv: kv[0])]}
+    raise TypeError("unexpected %r" % type(value))
+
+
+def make(args):
+    fs = lt.file_storage()
+    lt.add_files(fs, args.source)
+    flags = 0
+    if args.mode == "v1":
+        flags |= lt.create_torrent.v1_only
+    elif args.mode == "v2":
+        flags |= lt.create_torrent.v2_only
+    ct = lt.create_torrent(fs, args.piece_size, flags=flags)
+    for tier, urls in enumerate(args.tracker or []):
+        for url in urls.split(","):
+            ct.add_tracker(url, tier)
+    for url in args.web_seed or []:
+        ct.add_url_seed(url)
+    if args.private:
+        ct.set_priv(True)
+    if args.comment:
+        ct.set_comment(args.comment)
+    ct.set_creator("libtorrent " + lt.__version__)
+    lt.set_piece_hashes(ct, os.path.dirname(os.path.abspath(args.source)))
+    with open(args.out, "wb") as f:
+        f.write(lt.bencode(ct.generate()))
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "bdecode":
+        with open(sys.argv[2], "rb") as f:
+            print(json.dumps(neutral(lt.bdecode(f.read())), separators=(",", ":")))
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "info":
+        print(json.dumps([describe(p) for p in sys.argv[2:]], ensure_ascii=False))
+        return
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", choices=["make"])
+    parser.add_argument("source")
+    parser.add_argument("out")
+    parser.add_argument("--mode", choices=["hybrid", "v1", "v2"], default="hybrid")
+    parser.add_argument("--piece-size", type=int, default=0)
+    parser.add_argument("--tracker", action="append")
+    parser.add_argument("--web-seed", action="append")
+    parser.add_argument("--private", action="store_true")
+    parser.add_argument("--comment")
+    make(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()

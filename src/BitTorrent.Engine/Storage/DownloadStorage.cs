@@ -1,0 +1,318 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using BitTorrent.Metainfo;
+using BitTorrent.Wire;
+
+namespace BitTorrent.Storage
+{
+    /// <summary>Where a download's bytes go. Each file is written as "&lt;name&gt;.part" and renamed to its real name only
+    /// once every piece it overlaps is verified, so an interrupted run never leaves a file that looks complete but
+    /// is not. Paths come from <see cref="TorrentFile.SanitizedPath"/> and are checked to stay under the destination.
+    /// Writes are serialized by the caller (one writer at a time); file handles are cached and bounded.</summary>
+    public sealed class DownloadStorage : IDisposable
+    {
+        public const string PartialSuffix = ".part";
+        private const int MaxOpenFiles = 64;
+
+        private readonly TorrentInfo _torrent;
+        private readonly string _root;
+        private readonly bool[] _selected;
+        private readonly Dictionary<int, FileStream> _open = new Dictionary<int, FileStream>();
+        private readonly Dictionary<int, FileStream> _readers = new Dictionary<int, FileStream>();
+        private readonly object _sync = new object();
+
+        /// <param name="destination">The folder the torrent's file (single-file) or folder (multi-file) goes into.</param>
+        /// <param name="selectedFiles">Files chosen for download (null: all).</param>
+        public DownloadStorage(TorrentInfo torrent, string destination, bool[]? selectedFiles = null)
+        {
+            _torrent = torrent ?? throw new ArgumentNullException(nameof(torrent));
+            _root = Path.GetFullPath(destination ?? throw new ArgumentNullException(nameof(destination)));
+            _selected = selectedFiles ?? CreateAll(torrent.Files.Count, true);
+            if (_selected.Length != torrent.Files.Count) throw new ArgumentException("One flag per file is needed.", nameof(selectedFiles));
+        }
+
+        public string Root => _root;
+
+        public bool IsSelected(int file) => _selected[file];
+
+        /// <summary>The full path a file has once complete. Throws if the sanitized path would leave the destination
+        /// (it cannot, by construction; this is the second lock on the door).</summary>
+        public string FinalPath(int file)
+        {
+            var relative = _torrent.Files[file].SanitizedPath.Replace('/', Path.DirectorySeparatorChar);
+            var full = Path.GetFullPath(Path.Combine(_root, relative));
+            var rootWithSeparator = _root.EndsWith(Path.DirectorySeparatorChar.ToString(), StringComparison.Ordinal) ? _root : _root + Path.DirectorySeparatorChar;
+            if (!full.StartsWith(rootWithSeparator, PathComparison))
+                throw new InvalidDataException($"The path of file {file} resolves outside the destination; refusing to write it.");
+            return full;
+        }
+
+        public string PartialPath(int file) => FinalPath(file) + PartialSuffix;
+
+        /// <summary>Creates folders and the selected zero-length files (they are complete by definition).</summary>
+        public void Prepare()
+        {
+            Directory.CreateDirectory(_root);
+            for (int i = 0; i < _torrent.Files.Count; i++)
+            {
+                var f = _torrent.Files[i];
+                if (f.IsPadding || !_selected[i]) continue;
+                var path = FinalPath(i);
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                if (f.Length == 0 && !File.Exists(path)) File.WriteAllBytes(path, Array.Empty<byte>());
+            }
+        }
+
+        /// <summary>The file spans a piece covers: (file index, offset in file, offset in piece, length).</summary>
+        public IEnumerable<(int File, long FileOffset, int PieceOffset, int Length)> Spans(int piece)
+        {
+            long start = (long)piece * _torrent.PieceLength;
+            long end = start + _torrent.GetPieceLength(piece);
+            var files = _torrent.Files;
+            int i = FindFile(start);
+            for (; i < files.Count && files[i].Offset < end; i++)
+            {
+                var f = files[i];
+                if (f.Length == 0) continue;
+                long from = Math.Max(start, f.Offset);
+                long to = Math.Min(end, f.Offset + f.Length);
+                if (to <= from) continue;
+                yield return (i, from - f.Offset, (int)(from - start), (int)(to - from));
+            }
+        }
+
+        /// <summary>Writes a verified piece at its offsets (padding files are skipped: they are zeros by definition).</summary>
+        public async Task WritePieceAsync(int piece, ArraySegment<byte> data, CancellationToken cancellationToken)
+        {
+            foreach (var span in Spans(piece))
+            {
+                if (_torrent.Files[span.File].IsPadding) continue;
+                var stream = OpenForWrite(span.File);
+                stream.Position = span.FileOffset;
+                await stream.WriteAsync(data.Array!, data.Offset + span.PieceOffset, span.Length, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>Reads a piece back from disk (final or .part files) for the resume check; false if data is missing.</summary>
+        public bool TryReadPiece(int piece, byte[] buffer)
+        {
+            foreach (var span in Spans(piece))
+            {
+                var f = _torrent.Files[span.File];
+                if (f.IsPadding) { Array.Clear(buffer, span.PieceOffset, span.Length); continue; }
+                string? path = ExistingPath(span.File);
+                if (path is null) return false;
+                lock (_sync)
+                {
+                    if (_open.TryGetValue(span.File, out var open)) open.Flush();
+                }
+                using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+                if (fs.Length < span.FileOffset + span.Length) return false;
+                fs.Position = span.FileOffset;
+                int read = 0;
+                while (read < span.Length)
+                {
+                    int n = fs.Read(buffer, span.PieceOffset + read, span.Length - read);
+                    if (n == 0) return false;
+                    read += n;
+                }
+            }
+            return true;
+        }
+
+        /// <summary>Reads one block of a verified piece for upload into <paramref name="destination"/> (its length is
+        /// the block's); false when the data cannot be read (a file was removed under us). Thread-safe.</summary>
+        public bool TryReadBlock(int piece, int offset, byte[] destination, int length)
+        {
+            long blockStart = (long)piece * _torrent.PieceLength + offset;
+            long blockEnd = blockStart + length;
+            foreach (var span in Spans(piece))
+            {
+                var f = _torrent.Files[span.File];
+                long spanStart = f.Offset + span.FileOffset;
+                long spanEnd = spanStart + span.Length;
+                long from = Math.Max(spanStart, blockStart), to = Math.Min(spanEnd, blockEnd);
+                if (to <= from) continue;
+                int into = (int)(from - blockStart);
+                int count = (int)(to - from);
+                if (f.IsPadding) { Array.Clear(destination, into, count); continue; }
+                lock (_sync)
+                {
+                    var stream = OpenForRead(span.File);
+                    if (stream is null) return false;
+                    stream.Position = from - f.Offset;
+                    int read = 0;
+                    while (read < count)
+                    {
+                        int n = stream.Read(destination, into + read, count - read);
+                        if (n == 0) return false;
+                        read += n;
+                    }
+                }
+            }
+            return true;
+        }
+
+        private FileStream? OpenForRead(int file)
+        {
+            if (_readers.TryGetValue(file, out var s)) return s;
+            if (_open.TryGetValue(file, out var writer)) writer.Flush();
+            var path = ExistingPath(file);
+            if (path is null) return null;
+            if (_readers.Count >= MaxOpenFiles)
+            {
+                foreach (var r in _readers.Values) r.Dispose();
+                _readers.Clear();
+            }
+            s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.RandomAccess);
+            _readers.Add(file, s);
+            return s;
+        }
+
+        /// <summary>True when every byte of the piece could be on disk (files exist and are long enough): a cheap
+        /// sanity check of a resume record's claim.</summary>
+        public bool PieceDataPresent(int piece)
+        {
+            foreach (var span in Spans(piece))
+            {
+                if (_torrent.Files[span.File].IsPadding) continue;
+                var path = ExistingPath(span.File);
+                if (path is null) return false;
+                if (new FileInfo(path).Length < span.FileOffset + span.Length) return false;
+            }
+            return true;
+        }
+
+        /// <summary>Size and last-write time of every file as it is on disk now (null where there is none), for the
+        /// resume record. Call with writes flushed.</summary>
+        public FileStamp?[] Stamps()
+        {
+            var stamps = new FileStamp?[_torrent.Files.Count];
+            for (int i = 0; i < stamps.Length; i++)
+            {
+                if (_torrent.Files[i].IsPadding) continue;
+                var path = ExistingPath(i);
+                if (path is null) continue;
+                var info = new FileInfo(path);
+                stamps[i] = new FileStamp(info.Length, info.LastWriteTimeUtc.Ticks);
+            }
+            return stamps;
+        }
+
+        /// <summary>The final file if it exists, else the .part file if it exists, else null.</summary>
+        public string? ExistingPath(int file)
+        {
+            var final = FinalPath(file);
+            if (File.Exists(final)) return final;
+            var part = final + PartialSuffix;
+            return File.Exists(part) ? part : null;
+        }
+
+        /// <summary>Renames each selected file whose pieces are all verified from .part to its real name, and sets its
+        /// length exactly (a .part file may be short if its tail was never written… it cannot be once all pieces are
+        /// in, but the check is cheap). Returns the files finished by this call.</summary>
+        public IReadOnlyList<int> FinishCompletedFiles(Bitfield have, IEnumerable<int> candidates)
+        {
+            var done = new List<int>();
+            foreach (int i in candidates)
+            {
+                var f = _torrent.Files[i];
+                if (f.IsPadding || f.Length == 0 || !_selected[i]) continue;
+                bool complete = true;
+                for (int p = f.FirstPiece; p <= f.LastPiece && complete; p++) complete = have[p];
+                if (!complete) continue;
+                var final = FinalPath(i);
+                var part = final + PartialSuffix;
+                lock (_sync)
+                {
+                    if (_open.TryGetValue(i, out var s)) { s.Flush(); s.Dispose(); _open.Remove(i); }
+                    if (_readers.TryGetValue(i, out var r)) { r.Dispose(); _readers.Remove(i); }
+                }
+                if (!File.Exists(part)) continue; // already final
+                using (var fs = new FileStream(part, FileMode.Open, FileAccess.Write, FileShare.None))
+                    if (fs.Length != f.Length) fs.SetLength(f.Length);
+                if (File.Exists(final)) File.Delete(final);
+                File.Move(part, final);
+                done.Add(i);
+            }
+            return done;
+        }
+
+        /// <summary>Files touching a piece (to re-check completion after it is verified).</summary>
+        public IEnumerable<int> FilesOf(int piece)
+        {
+            foreach (var s in Spans(piece)) yield return s.File;
+        }
+
+        /// <summary>Pushes buffered bytes to the operating system (survives the process being killed).</summary>
+        public void Flush()
+        {
+            lock (_sync)
+                foreach (var s in _open.Values) s.Flush();
+        }
+
+        public void Dispose()
+        {
+            lock (_sync)
+            {
+                foreach (var s in _open.Values)
+                {
+                    try { s.Flush(); } catch (IOException) { }
+                    s.Dispose();
+                }
+                _open.Clear();
+                foreach (var r in _readers.Values) r.Dispose();
+                _readers.Clear();
+            }
+        }
+
+        private FileStream OpenForWrite(int file)
+        {
+            lock (_sync)
+            {
+                if (_open.TryGetValue(file, out var s)) return s;
+                if (_open.Count >= MaxOpenFiles)
+                {
+                    foreach (var o in _open.Values) { o.Flush(); o.Dispose(); }
+                    _open.Clear();
+                }
+                var final = FinalPath(file);
+                Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+                // Unbuffered (bufferSize 1): a piece is written in large spans anyway, and once WritePieceAsync returns
+                // its bytes are in the operating system's hands, so killing the process cannot lose a verified piece.
+                s = new FileStream(final + PartialSuffix, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete,
+                    1, FileOptions.None);
+                _open.Add(file, s);
+                return s;
+            }
+        }
+
+        private int FindFile(long offset)
+        {
+            var files = _torrent.Files;
+            int lo = 0, hi = files.Count - 1, result = 0;
+            while (lo <= hi)
+            {
+                int mid = (lo + hi) / 2;
+                if (files[mid].Offset <= offset) { result = mid; lo = mid + 1; }
+                else hi = mid - 1;
+            }
+            // Step back over zero-length files sharing the offset so none is skipped.
+            while (result > 0 && files[result - 1].Offset == files[result].Offset) result--;
+            return result;
+        }
+
+        private static bool[] CreateAll(int n, bool value)
+        {
+            var a = new bool[n];
+            for (int i = 0; i < n; i++) a[i] = value;
+            return a;
+        }
+
+        private static StringComparison PathComparison =>
+            Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+    }
+}

@@ -1,0 +1,148 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Net;
+using System.Threading;
+using BitTorrent.Download;
+using BitTorrent.Metainfo;
+using BitTorrent.Trackers;
+using BitTorrent.PowerShell.Jobs;
+using BitTorrent.Wire;
+
+namespace BitTorrent.PowerShell.Infrastructure
+{
+    /// <summary>What Start-TorrentDownload and Start-TorrentSeed share: torrent input (paths or TorrentInfo objects),
+    /// peers and trackers, the listening port, how many torrents run at once, and running in the foreground with
+    /// progress or as a job.</summary>
+    public abstract class SwarmCmdlet : TorrentPathCmdlet
+    {
+        protected const string TorrentSet = "Torrent";
+        private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
+
+        private protected DownloadBatch Batch { get; } = new DownloadBatch();
+        private protected List<IPEndPoint> Peers { get; } = new List<IPEndPoint>();
+
+        /// <summary>Torrents from Get-TorrentInfo.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = TorrentSet, ValueFromPipeline = true)]
+        [ValidateNotNull]
+        public TorrentInfo[] Torrent { get; set; } = Array.Empty<TorrentInfo>();
+
+        /// <summary>Peers to connect to directly, as "ip:port" or "[ipv6]:port".</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[] Peer { get; set; } = Array.Empty<string>();
+
+        /// <summary>Tracker URLs (http, https, udp) to use instead of the torrents' own.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[] Tracker { get; set; } = Array.Empty<string>();
+
+        /// <summary>Do not contact trackers (use -Peer and incoming connections only).</summary>
+        [Parameter]
+        public SwitchParameter NoTracker { get; set; }
+
+        /// <summary>TCP port to accept peers on (0: a free port).</summary>
+        [Parameter]
+        [ValidateRange(0, 65535)]
+        public int Port { get; set; }
+
+        /// <summary>Address to accept peers on: '::' (every interface, IPv4 and IPv6), or e.g. 127.0.0.1.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string ListenAddress { get; set; } = "::";
+
+        /// <summary>Most torrents running at the same time.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 3;
+
+        /// <summary>Most peers connected per torrent.</summary>
+        [Parameter]
+        [ValidateRange(1, 1000)]
+        public int MaxPeers { get; set; } = 50;
+
+        /// <summary>Return a job at once and run in the background.</summary>
+        [Parameter]
+        public SwitchParameter AsJob { get; set; }
+
+        protected abstract string JobName { get; }
+
+        /// <summary>Called for each torrent read from the input.</summary>
+        protected abstract void Queue(TorrentInfo torrent);
+
+        protected override void BeginProcessing()
+        {
+            foreach (var text in Peer)
+            {
+                if (PeerAddress.TryParse(text, out var address) && address.Address is not null)
+                {
+                    Peers.Add(new IPEndPoint(address.Address, address.Port));
+                    continue;
+                }
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{text}' is not a peer address (expected ip:port or [ipv6]:port)."),
+                    Errors.InvalidPeerAddressId, ErrorCategory.InvalidArgument, text));
+            }
+            foreach (var url in Tracker)
+            {
+                try { TrackerUrl.Parse(url); }
+                catch (TrackerException ex) { ThrowTerminatingError(Errors.InvalidTrackerUrl(ex, url)); }
+            }
+            if (!IPAddress.TryParse(ListenAddress, out var listen))
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{ListenAddress}' is not an IP address."),
+                    Errors.InvalidPeerAddressId, ErrorCategory.InvalidArgument, ListenAddress));
+            Batch.ListenAddress = listen;
+            Batch.ListenPort = Port;
+            Batch.ThrottleLimit = ThrottleLimit;
+        }
+
+        protected override void ProcessRecord()
+        {
+            if (ParameterSetName == TorrentSet)
+            {
+                foreach (var t in Torrent) Queue(t);
+                return;
+            }
+            foreach (var path in ResolveInputPaths())
+            {
+                var t = ReadTorrent(path);
+                if (t is not null) Queue(t);
+            }
+        }
+
+        protected override void EndProcessing()
+        {
+            if (Batch.Count == 0) return;
+            if (AsJob)
+            {
+                var job = new TorrentJob(MyInvocation.Line, JobName, (sink, token) => Batch.Run(sink, token));
+                JobRepository.Add(job);
+                job.Start();
+                WriteObject(job);
+                return;
+            }
+            Batch.Run(new CmdletSink(this), _cancel.Token);
+        }
+
+        protected override void StopProcessing() => _cancel.Cancel();
+
+        /// <summary>Options shared by both cmdlets for one torrent.</summary>
+        private protected DownloadOptions BaseOptions() => new DownloadOptions
+        {
+            Peers = Peers,
+            UseTrackers = !NoTracker,
+            TrackerOverride = Tracker.Length > 0 ? Tracker : null,
+            MaxConnections = MaxPeers,
+        };
+
+        /// <summary>A folder path for output: resolved against the current location; must not be a file.</summary>
+        private protected string ResolveFolder(string path, string errorId)
+        {
+            string full = string.IsNullOrEmpty(path) ? SessionState.Path.CurrentFileSystemLocation.ProviderPath
+                : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+            if (File.Exists(full))
+                ThrowTerminatingError(new ErrorRecord(new IOException($"'{full}' is a file, not a folder."), errorId, ErrorCategory.InvalidArgument, full));
+            return full;
+        }
+    }
+}
