@@ -235,6 +235,34 @@ Describe 'Test-Torrent: the data path convention' {
     }
 }
 
+Describe 'Test-Torrent: checks what Start-TorrentDownload -DestinationPath wrote' -Tag 'Interop' {
+    BeforeAll {
+        # python3-libtorrent seeds the set and the Leaves fixture; our downloader fetches both into one destination.
+        $script:SetSeeder = Start-LibtorrentPeer -Mode Seed -TorrentPath $SetTorrent -SavePath (Split-Path $Source) -NoTracker -TimeoutSec 300
+        $script:LeavesTorrent = Join-Path $Fixtures 'leaves.torrent'
+        $script:LeavesSeeder = Start-LibtorrentPeer -Mode Seed -TorrentPath $LeavesTorrent -SavePath $Fixtures -NoTracker -TimeoutSec 300
+        $script:Downloads = Join-Path $Work 'downloads'
+        $null = Start-TorrentDownload -LiteralPath $SetTorrent -DestinationPath $Downloads -Peer $SetSeeder.EndPoint -NoTracker -TimeoutSec 60 -ErrorAction Stop
+        $null = Start-TorrentDownload -LiteralPath $LeavesTorrent -DestinationPath $Downloads -Peer $LeavesSeeder.EndPoint -NoTracker -TimeoutSec 60 -ErrorAction Stop
+    }
+    AfterAll { Stop-InteropProcess -Process $SetSeeder, $LeavesSeeder }
+
+    It 'the same -DataPath as -DestinationPath finds both torrents complete' {
+        $results = @($SetTorrent, $LeavesTorrent | Test-Torrent -DataPath $Downloads)
+        $results.Count | Should -Be 2
+        $results.IsComplete | Should -Be @($true, $true)
+        $results[0].Files.FullPath | Should -Contain (Join-Path $Downloads 'set/b/c.bin')
+        $results[1].Files[0].FullPath | Should -Be (Join-Path $Downloads 'Leaves of Grass by Walt Whitman.epub')
+    }
+
+    It 'and a byte flipped in the download afterwards is exactly one corrupt piece' {
+        Set-FlippedByte (Join-Path $Downloads 'set/d.bin') 70000
+        $r = Test-Torrent -LiteralPath $SetTorrent -DataPath $Downloads
+        @($r.CorruptPieceIndexes) | Should -Be @(Get-Piece 'd.bin' 70000)
+        $r.ValidPieces | Should -Be ($r.PieceCount - 1)
+    }
+}
+
 Describe 'Test-Torrent: bad input gives errors with stable ids' {
     It 'a data path that does not exist: DataPathNotFound, or $false with -Quiet' {
         $r = Test-Torrent -LiteralPath $SetTorrent -DataPath (Join-Path $Work 'nowhere') -ErrorVariable err -ErrorAction SilentlyContinue
