@@ -94,12 +94,9 @@ namespace BitTorrent.Creation
             var files = Source.Files;
             var layout = new PieceLayout(files.Select(f => f.Length).ToArray(), pieceLength);
             var hashes = new byte[layout.PieceCount * 20];
-            using (var reader = new TorrentDataReader(layout, files.Select(f => (string?)f.FullPath).ToArray()))
-            {
-                var pipeline = new PieceHashPipeline(layout, reader, ThreadCount);
-                var sink = new StoreSink(hashes, layout, reader, files);
-                await pipeline.RunAsync(new[] { new PieceRun(0, layout.PieceCount) }, sink, progress, cancellationToken).ConfigureAwait(false);
-            }
+            var pipeline = new PieceHashPipeline(layout, files.Select(f => (string?)f.FullPath).ToArray(), ThreadCount);
+            var sink = new StoreSink(hashes, layout, pipeline, files);
+            await pipeline.RunAsync(new[] { new PieceRun(0, layout.PieceCount) }, sink, progress, cancellationToken).ConfigureAwait(false);
 
             var bytes = BencodeEncoder.Encode(BuildMetainfo(pieceLength, hashes));
             if (bytes.Length > TorrentParser.MaxTorrentFileBytes)
@@ -175,14 +172,14 @@ namespace BitTorrent.Creation
         {
             private readonly byte[] _hashes;
             private readonly PieceLayout _layout;
-            private readonly TorrentDataReader _reader;
+            private readonly PieceHashPipeline _pipeline;
             private readonly IReadOnlyList<SourceFile> _files;
 
-            public StoreSink(byte[] hashes, PieceLayout layout, TorrentDataReader reader, IReadOnlyList<SourceFile> files)
+            public StoreSink(byte[] hashes, PieceLayout layout, PieceHashPipeline pipeline, IReadOnlyList<SourceFile> files)
             {
                 _hashes = hashes;
                 _layout = layout;
-                _reader = reader;
+                _pipeline = pipeline;
                 _files = files;
             }
 
@@ -192,7 +189,7 @@ namespace BitTorrent.Creation
             {
                 foreach (var span in _layout.GetPieceSpans(piece))
                 {
-                    string? problem = _reader.GetFileError(span.FileIndex);
+                    string? problem = _pipeline.GetFileError(span.FileIndex);
                     if (problem is not null)
                         throw new TorrentCreationException(TorrentCreationError.SourceChanged,
                             $"'{_files[span.FileIndex].FullPath}' could not be read while hashing: {problem}");

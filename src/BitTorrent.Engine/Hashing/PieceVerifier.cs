@@ -53,16 +53,13 @@ namespace BitTorrent.Hashing
             }
 
             var states = new PieceStateMap(layout.PieceCount);
-            using (var reader = new TorrentDataReader(layout, readable))
-            {
-                var pipeline = new PieceHashPipeline(layout, reader, options.ThreadCount);
-                await pipeline.RunAsync(runs, new CompareSink(torrent, states), progress, cancellationToken).ConfigureAwait(false);
-                return BuildResult(torrent, location, layout, states, probes, reader, clock.Elapsed);
-            }
+            var pipeline = new PieceHashPipeline(layout, readable, options.ThreadCount);
+            await pipeline.RunAsync(runs, new CompareSink(torrent, states), progress, cancellationToken).ConfigureAwait(false);
+            return BuildResult(torrent, location, layout, states, probes, pipeline, clock.Elapsed);
         }
 
         private static VerificationResult BuildResult(TorrentInfo torrent, TorrentDataLocation location, PieceLayout layout,
-            PieceStateMap states, FileProbeResult[] probes, TorrentDataReader reader, TimeSpan elapsed)
+            PieceStateMap states, FileProbeResult[] probes, PieceHashPipeline pipeline, TimeSpan elapsed)
         {
             var files = new List<FileVerification>();
             bool allFilesComplete = true;
@@ -78,7 +75,7 @@ namespace BitTorrent.Hashing
                     FullPath = location.FilePaths[i] ?? string.Empty,
                     Length = tf.Length,
                     ActualLength = probe.Exists ? probe.Length : (long?)null,
-                    Problem = probe.Problem ?? reader.GetFileError(i),
+                    Problem = probe.Problem ?? pipeline.GetFileError(i),
                 };
                 int notChecked = 0;
                 if (layout.TryGetFilePieces(i, out int first, out int last))

@@ -299,6 +299,47 @@ public class PieceVerifierTests
         Assert.Equal(System.Security.Cryptography.SHA1.HashData(content.AsSpan(big)), torrent.GetPieceHash(1).ToArray());
         var result = await PieceVerifier.VerifyAsync(torrent, dir.Combine("large"));
         Assert.True(result.IsComplete);
+
+        // A flipped byte in a later block of piece 0 and a cut inside piece 1 are found as such.
+        string path = dir.Combine("large/x.bin");
+        using (var s = new FileStream(path, FileMode.Open))
+        {
+            s.Position = big - 3;
+            int b = s.ReadByte();
+            s.Position = big - 3;
+            s.WriteByte((byte)(b ^ 0xFF));
+            s.SetLength(big + 500_000);
+        }
+        result = await PieceVerifier.VerifyAsync(torrent, dir.Combine("large"));
+        Assert.Equal(new[] { 0 }, result.CorruptPieceIndexes);
+        Assert.Equal(new[] { 1 }, result.MissingPieceIndexes);
+        Assert.Equal(FileStatus.WrongSize, result.Files[0].Status);
+        Assert.Contains((big + 500_000).ToString(), result.Files[0].Problem);
+    }
+
+    [Fact]
+    public async Task ManyChunksOnManyWorkersGiveExactlyTheDamagedPieces()
+    {
+        using var dir = new TempFolder();
+        // 40 files of 250 000 bytes in 16 KiB pieces: about 10 MB, so several 4 MiB chunks shared by 4 workers.
+        for (int i = 0; i < 40; i++) dir.Write($"many/f{i:D2}.bin", 250_000, 100 + i);
+        var torrent = (await new TorrentBuilder(SourceScanner.Scan(dir.Combine("many"))) { PieceLength = PieceLength, ThreadCount = 4 }.BuildAsync()).Torrent;
+        Assert.True((await PieceVerifier.VerifyAsync(torrent, dir.Path, new VerificationOptions { ThreadCount = 4 })).IsComplete);
+
+        var deleted = torrent.Files[17];
+        File.Delete(dir.Combine(deleted.SanitizedPath));
+        var flipped = torrent.Files[33];
+        string flippedPath = dir.Combine(flipped.SanitizedPath);
+        var bytes = File.ReadAllBytes(flippedPath);
+        bytes[123_456] ^= 0x01;
+        File.WriteAllBytes(flippedPath, bytes);
+
+        var result = await PieceVerifier.VerifyAsync(torrent, dir.Path, new VerificationOptions { ThreadCount = 4 });
+        Assert.Equal(Enumerable.Range(deleted.FirstPiece, deleted.LastPiece - deleted.FirstPiece + 1), result.MissingPieceIndexes);
+        Assert.Equal(new[] { (int)((flipped.Offset + 123_456) / PieceLength) }, result.CorruptPieceIndexes);
+        Assert.Equal(FileStatus.Missing, result.Files[17].Status);
+        Assert.Contains("does not exist", result.Files[17].Problem);
+        Assert.Equal(torrent.PieceCount - result.MissingPieces - 1, result.ValidPieces);
     }
 
     private sealed class CancelOnFirstReport(CancellationTokenSource cts) : IProgress<HashProgress>
