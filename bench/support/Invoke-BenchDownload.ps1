@@ -51,6 +51,7 @@ $peers = @($Peer -split ',' | Where-Object { $_ })
 if ($peers.Count -gt 0) { $arguments.Peer = $peers }
 if ($NoTracker) { $arguments.NoTracker = $true }
 
+$sinceStart = [DateTime]::Now - $self.StartTime   # pwsh start-up + Import-Module, in wall time
 $watch = [System.Diagnostics.Stopwatch]::StartNew()
 $errors = @()
 $result = $null
@@ -69,6 +70,7 @@ $afterGcs = 0..[GC]::MaxGeneration | ForEach-Object { [GC]::CollectionCount($_) 
     AverageRate       = if ($result) { $result.AverageRate } else { 0 }
     PeersUsed         = if ($result) { $result.PeersUsed } else { 0 }
     HashFailures      = if ($result) { $result.HashFailures } else { 0 }
+    StartupSeconds    = [Math]::Round($sinceStart.TotalSeconds, 3)
     StartupCpuSeconds = [Math]::Round($beforeCpu.TotalSeconds, 3)
     DownloadCpuSeconds = [Math]::Round(($self.TotalProcessorTime - $beforeCpu).TotalSeconds, 3)
     DownloadUserSeconds = [Math]::Round(($self.UserProcessorTime - $beforeUser).TotalSeconds, 3)
