@@ -59,7 +59,11 @@ param(
     [string] $OutputPath = (Join-Path $PSScriptRoot '../out/bench/download.md'),
 
     # Keep the temporary folder (payload, torrent, logs) for inspection.
-    [switch] $KeepWorkspace
+    [switch] $KeepWorkspace,
+
+    # A command to run the Start-TorrentDownload child under, for profiling (e.g. 'strace,-c,-f,-o,/tmp/st.txt'
+    # or 'perf,stat,-o,/tmp/perf.txt'); its CPU and memory then count in the figures too.
+    [string[]] $ProfileWrapper = @()
 )
 
 $ErrorActionPreference = 'Stop'
@@ -147,7 +151,7 @@ function Start-MeasuredRun {
     $peerList = @($Seeds | ForEach-Object { $_.EndPoint })
     $command = switch ($Client) {
         'BitTorrent' {
-            @($Pwsh.FilePath) + $Pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-File', $ChildScript,
+            @($ProfileWrapper -split ',' | Where-Object { $_ }) + @($Pwsh.FilePath) + $Pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-File', $ChildScript,
                 '-ModulePath', $ModulePath, '-TorrentPath', $TorrentPath, '-DestinationPath', $Destination,
                 '-ResultPath', $resultFile, '-Peer', ($peerList -join ','), '-Port', $port, '-TimeoutSec', 60)
         }
