@@ -61,8 +61,9 @@ param(
     # Keep the temporary folder (payload, torrent, logs) for inspection.
     [switch] $KeepWorkspace,
 
-    # A command to run the Start-TorrentDownload child under, for profiling (e.g. 'strace,-c,-f,-o,/tmp/st.txt'
-    # or 'perf,stat,-o,/tmp/perf.txt'); its CPU and memory then count in the figures too.
+    # A command to run the Start-TorrentDownload child under, for profiling (e.g. 'strace,-c,-f,-o,/tmp/st.txt',
+    # 'perf,stat,-o,/tmp/perf.txt', or "$PWD/bench/support/trace-peers.sh,/tmp/trace.txt" for a per-peer timeline);
+    # its CPU and memory then count in the figures too.
     [string[]] $ProfileWrapper = @()
 )
 
