@@ -71,7 +71,11 @@ param(
     [string] $WorkPath,
 
     # Keep the data sets and torrents.
-    [switch] $KeepWorkspace
+    [switch] $KeepWorkspace,
+
+    # build.ps1 -BenchArgs goes to every bench: arguments meant for another one (e.g. -PieceKiB) end up here, unused.
+    [Parameter(ValueFromRemainingArguments)]
+    [object[]] $OtherBenchArguments
 )
 
 $ErrorActionPreference = 'Stop'
@@ -80,6 +84,7 @@ if ($PSVersionTable.PSVersion.Major -ge 7) { $PSStyle.OutputRendering = 'PlainTe
 $ProgressPreference = 'SilentlyContinue'
 
 if ($IsWindows) { throw 'This benchmark needs Linux (GNU time, mktorrent, sha1sum, python3-libtorrent).' }
+if ($OtherBenchArguments) { Write-Host "Hash bench: ignoring arguments for other benches: $($OtherBenchArguments -join ' ')" }
 $ModulePath = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
 Import-Module (Join-Path $ModulePath 'BitTorrent.psd1') -Force
 # The engine's types (PieceSizeChooser) for this script; the same file the module loads.
