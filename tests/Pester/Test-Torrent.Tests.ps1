@@ -163,7 +163,7 @@ Describe 'Test-Torrent: finds exactly the damaged pieces' -Tag 'Interop' {
         $leaves = Get-TorrentInfo -LiteralPath (Join-Path $Fixtures 'leaves.torrent')
         Set-FlippedByte (Join-Path $data $epub) (5 * $leaves.PieceLength + 7)
         Set-FlippedByte (Join-Path $data $epub) ($leaves.TotalSize - 1)
-        $r = Test-Torrent -InputObject $leaves -DataPath $data
+        $r = Test-Torrent -Torrent $leaves -DataPath $data
         @($r.CorruptPieceIndexes) | Should -Be @(5, ($leaves.PieceCount - 1))
         $r.ValidPieces | Should -Be ($leaves.PieceCount - 2)
 
@@ -204,11 +204,11 @@ Describe 'Test-Torrent: the data path convention' {
         $null = New-RandomFile -Path (Join-Path $odd 'f.bin') -SizeBytes 50000 -Seed 4
         $t = New-Torrent -LiteralPath $odd -OutFile (Join-Path $Work 'odd.torrent') -WarningAction SilentlyContinue
         $t.Files[0].SanitizedPath | Should -BeExactly 'what_/f.bin'
-        $asGiven = Test-Torrent -InputObject $t -DataPath (Join-Path $Work 'odd')
+        $asGiven = Test-Torrent -Torrent $t -DataPath (Join-Path $Work 'odd')
         $asGiven.Files[0].Status | Should -Be 'Missing'
         $asGiven.Files[0].FullPath | Should -Be (Join-Path $Work 'odd/what_/f.bin')
         Copy-Item -LiteralPath $odd -Destination (Join-Path $Work 'odd/what_') -Recurse
-        (Test-Torrent -InputObject $t -DataPath (Join-Path $Work 'odd')).IsComplete | Should -BeTrue
+        (Test-Torrent -Torrent $t -DataPath (Join-Path $Work 'odd')).IsComplete | Should -BeTrue
     }
 
     It 'uses the current folder when no -DataPath is given' {

@@ -18,13 +18,14 @@ namespace BitTorrent.PowerShell.Commands
     [OutputType(typeof(VerificationResult), typeof(bool))]
     public sealed class TestTorrentCommand : TorrentPathCmdlet, IDisposable
     {
-        private const string InputObjectSet = "InputObject";
+        private const string TorrentSet = "Torrent";
         private const int ProgressActivityId = 4;
 
         /// <summary>Torrents as Get-TorrentInfo or New-Torrent emit them.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
+        [Parameter(Mandatory = true, ParameterSetName = TorrentSet, ValueFromPipeline = true)]
+        [Alias("InputObject")]
         [ValidateNotNull]
-        public TorrentInfo[] InputObject { get; set; } = Array.Empty<TorrentInfo>();
+        public TorrentInfo[] Torrent { get; set; } = Array.Empty<TorrentInfo>();
 
         /// <summary>The folder that contains the torrent's file or folder (a download destination); a single-file
         /// torrent's data file itself is accepted too. Default: the current folder.</summary>
@@ -71,7 +72,7 @@ namespace BitTorrent.PowerShell.Commands
 
         protected override void ProcessRecord()
         {
-            IEnumerable<TorrentInfo?> torrents = ParameterSetName == InputObjectSet ? InputObject : ReadTorrents();
+            IEnumerable<TorrentInfo?> torrents = ParameterSetName == TorrentSet ? Torrent : ReadTorrents();
             foreach (var torrent in torrents)
             {
                 if (_cancel.IsCancellationRequested) return;
