@@ -68,6 +68,17 @@ namespace BitTorrent.Download
         /// With both SeedTime and SeedRatio, seeding stops when the first is reached.</summary>
         public double? SeedRatio { get; init; }
 
+        /// <summary>Caps upload bytes per second (null: unlimited). One limiter may be shared by several downloads
+        /// (a cmdlet's batch) so the cap holds for all of them together.</summary>
+        public RateLimiter? UploadLimiter { get; init; }
+
+        /// <summary>Caps download bytes per second (null: unlimited); shareable like <see cref="UploadLimiter"/>.</summary>
+        public RateLimiter? DownloadLimiter { get; init; }
+
+        /// <summary>A peer whose socket accepts nothing of what we send for this long has stopped reading: it is
+        /// disconnected, so it holds neither an upload slot nor our memory.</summary>
+        public TimeSpan SendStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
         /// <summary>Hash failures after which a peer that sent bad data is banned.</summary>
         public int BanAfterHashFailures { get; init; } = 2;
     }
