@@ -547,12 +547,15 @@ namespace BitTorrent.Download
         {
             lock (_sync)
             {
-                if (_picker!.IsComplete) return;
+                // A seed dials out too (to -Peer addresses and tracker peers): some clients never connect to the
+                // peers a tracker gives them (Transmission 3.00 drops loopback addresses as "martian"), so only our
+                // connection reaches them. Peers known to be seeds are left alone once we are one.
+                bool seeding = _picker!.IsComplete;
                 var now = DateTime.UtcNow;
                 foreach (var c in _candidates.Values)
                 {
                     if (_sessions.Count + _connecting >= _options.MaxConnections || _connecting >= _options.MaxHalfOpen) break;
-                    if (!c.IsAvailable(now)) continue;
+                    if (!c.IsAvailable(now) || (seeding && c.KnownSeed)) continue;
                     c.Connecting = true;
                     _connecting++;
                     var task = ConnectAsync(c, token);
@@ -756,6 +759,7 @@ namespace BitTorrent.Download
                     candidate.Connected = false;
                     candidate.Failed(DateTime.UtcNow);
                     if (session.HashFailures >= _options.BanAfterHashFailures) candidate.Banned = true;
+                    if (reason == BothSeedsReason) candidate.KnownSeed = true;
                 }
                 if (reason is not null && !token.IsCancellationRequested) _messages.Enqueue($"Disconnected from {session}: {reason}.");
             }
@@ -827,7 +831,7 @@ namespace BitTorrent.Download
                             s.PeerHas.Set(m.Index);
                             _picker!.AddHave(m.Index);
                             if (!s.AmInterested && _picker.IsWanted(m.Index)) SetInterested(s, true);
-                            if (BothSeeds(s)) { reason = "both sides are seeds"; return false; }
+                            if (BothSeeds(s)) { reason = BothSeedsReason; return false; }
                             FillRequests(s);
                         }
                         break;
@@ -847,7 +851,7 @@ namespace BitTorrent.Download
                         if (m.Id == PeerMessageId.Bitfield) s.PeerHas.Or(Bitfield.FromWire(m.Payload.Span, _torrent.PieceCount));
                         else if (m.Id == PeerMessageId.HaveAll) s.PeerHas.SetAll();
                         _picker.AddPeer(s.PeerHas);
-                        if (BothSeeds(s)) { reason = "both sides are seeds"; return false; }
+                        if (BothSeeds(s)) { reason = BothSeedsReason; return false; }
                         UpdateInterest(s);
                         FillRequests(s);
                         break;
@@ -877,6 +881,8 @@ namespace BitTorrent.Download
         }
 
         /// <summary>A seed connected to a seed has nothing to give or take: close and free the connection slot.</summary>
+        private const string BothSeedsReason = "both sides are seeds";
+
         private bool BothSeeds(PeerSession s) => _picker!.IsComplete && _pendingVerifications == 0 && s.PeerHas.IsComplete;
 
         private void OnExtendedHandshake(PeerSession s, ReadOnlySpan<byte> payload)
@@ -1157,6 +1163,8 @@ namespace BitTorrent.Download
             public bool Connecting { get; set; }
             public bool Connected { get; set; }
             public bool Banned { get; set; }
+            /// <summary>It had every piece when we last met: a seed does not dial it again.</summary>
+            public bool KnownSeed { get; set; }
             public int Failures { get; set; }
             public DateTime NextAttempt { get; set; }
 
