@@ -12,6 +12,7 @@
         'BitTorrent.Format.ps1xml'
         'Trackers.Format.ps1xml'
         'Wire.Format.ps1xml'
+        'Download.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'ConvertFrom-Bencode'

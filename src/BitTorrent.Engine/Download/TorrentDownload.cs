@@ -234,19 +234,29 @@ namespace BitTorrent.Download
             _picker = new PiecePicker(_torrent.PieceCount, _torrent.PieceLength, _torrent.TotalSize, _have, _wanted, maxPartials);
         }
 
-        /// <summary>Pieces claimed by the resume record are trusted when their files can hold them; pieces with data on
-        /// disk but not claimed (written after the last save, before a crash) are hash-checked, so a restart
-        /// re-downloads no more than what was in flight.</summary>
+        /// <summary>Pieces claimed by the resume record are trusted while every file they touch has the size and
+        /// last-write time the record saved; every other piece with data on disk (written after the last save, before a
+        /// crash; or in a file changed since) is hash-checked, so a restart re-downloads no more than what was in
+        /// flight and never trusts data someone else modified.</summary>
         private void RestoreVerifiedPieces(CancellationToken token)
         {
             var storage = _storage!;
-            var claimed = ResumeRecord.TryLoad(_destination, _torrent);
+            var record = ResumeRecord.TryLoad(_destination, _torrent);
+            var current = storage.Stamps();
+            var unchanged = new bool[current.Length];
+            if (record is not null)
+                for (int f = 0; f < current.Length; f++)
+                    unchanged[f] = current[f] is FileStamp now && record.Files[f] is FileStamp then && now.Equals(then);
             var toCheck = new List<int>();
             int trusted = 0;
             for (int p = 0; p < _torrent.PieceCount; p++)
             {
                 if (!storage.PieceDataPresent(p)) continue;
-                if (claimed is not null && claimed[p]) { _have.Set(p); trusted++; }
+                bool trust = record is not null && record.Pieces[p];
+                if (trust)
+                    foreach (var span in storage.Spans(p))
+                        if (!_torrent.Files[span.File].IsPadding && !unchanged[span.File]) { trust = false; break; }
+                if (trust) { _have.Set(p); trusted++; }
                 else toCheck.Add(p);
             }
             if (toCheck.Count == 0)
@@ -552,10 +562,11 @@ namespace BitTorrent.Download
                 // connection reaches them. Peers known to be seeds are left alone once we are one.
                 bool seeding = _picker!.IsComplete;
                 var now = DateTime.UtcNow;
+                bool starving = _sessions.Count == 0;
                 foreach (var c in _candidates.Values)
                 {
                     if (_sessions.Count + _connecting >= _options.MaxConnections || _connecting >= _options.MaxHalfOpen) break;
-                    if (!c.IsAvailable(now) || (seeding && c.KnownSeed)) continue;
+                    if (!c.IsAvailable(now, starving) || (seeding && c.KnownSeed)) continue;
                     c.Connecting = true;
                     _connecting++;
                     var task = ConnectAsync(c, token);
@@ -1070,7 +1081,7 @@ namespace BitTorrent.Download
                     snapshot = Bitfield.FromWire(_have.Bytes, _have.Length);
                     _resumeDirty = false;
                 }
-                ResumeRecord.Save(_destination, _torrent, snapshot);
+                ResumeRecord.Save(_destination, _torrent, snapshot, _storage.Stamps());
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
@@ -1117,7 +1128,7 @@ namespace BitTorrent.Download
                 {
                     _storage.Flush();
                     lock (_sync) if (_picker is not null && _pendingVerifications == 0) _picker.ReleaseAll();
-                    ResumeRecord.Save(_destination, _torrent, Bitfield.FromWire(_have.Bytes, _have.Length));
+                    ResumeRecord.Save(_destination, _torrent, Bitfield.FromWire(_have.Bytes, _have.Length), _storage.Stamps());
                 }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
                 {
@@ -1167,8 +1178,15 @@ namespace BitTorrent.Download
             public bool KnownSeed { get; set; }
             public int Failures { get; set; }
             public DateTime NextAttempt { get; set; }
+            public DateTime LastFailure { get; set; }
 
-            public bool IsAvailable(DateTime now) => !Incoming && !Connecting && !Connected && !Banned && NextAttempt <= now;
+            /// <param name="starving">No peer is connected at all: then a peer is retried at least every
+            /// <see cref="StarvingRetry"/>, however often it failed (Transmission, for one, turns away a connection that
+            /// comes too soon after another from the same address, and a long back-off would outlast -TimeoutSec).</param>
+            public bool IsAvailable(DateTime now, bool starving = false) =>
+                !Incoming && !Connecting && !Connected && !Banned && (NextAttempt <= now || (starving && now - LastFailure >= StarvingRetry));
+
+            private static readonly TimeSpan StarvingRetry = TimeSpan.FromSeconds(3);
 
             /// <summary>Back off: 0.5, 1, 2, 4 … s up to 2 minutes. The first retry is quick because libtorrent-based
             /// peers (libtorrent 2.0.8, qBittorrent 4.5) close the very first incoming connection after they start
@@ -1176,6 +1194,7 @@ namespace BitTorrent.Download
             public void Failed(DateTime now)
             {
                 Failures++;
+                LastFailure = now;
                 NextAttempt = now + TimeSpan.FromSeconds(Math.Min(120, 0.5 * Math.Pow(2, Math.Min(Failures - 1, 8))));
             }
         }

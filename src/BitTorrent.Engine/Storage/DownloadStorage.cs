@@ -186,6 +186,22 @@ namespace BitTorrent.Storage
             return true;
         }
 
+        /// <summary>Size and last-write time of every file as it is on disk now (null where there is none), for the
+        /// resume record. Call with writes flushed.</summary>
+        public FileStamp?[] Stamps()
+        {
+            var stamps = new FileStamp?[_torrent.Files.Count];
+            for (int i = 0; i < stamps.Length; i++)
+            {
+                if (_torrent.Files[i].IsPadding) continue;
+                var path = ExistingPath(i);
+                if (path is null) continue;
+                var info = new FileInfo(path);
+                stamps[i] = new FileStamp(info.Length, info.LastWriteTimeUtc.Ticks);
+            }
+            return stamps;
+        }
+
         /// <summary>The final file if it exists, else the .part file if it exists, else null.</summary>
         public string? ExistingPath(int file)
         {

@@ -6,6 +6,7 @@ using System.Net;
 using System.Threading;
 using BitTorrent.Download;
 using BitTorrent.Metainfo;
+using BitTorrent.Trackers;
 using BitTorrent.PowerShell.Jobs;
 using BitTorrent.Wire;
 
@@ -95,6 +96,11 @@ namespace BitTorrent.PowerShell.Infrastructure
                 }
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{text}' is not a peer address (expected ip:port or [ipv6]:port)."),
                     Errors.InvalidPeerAddressId, ErrorCategory.InvalidArgument, text));
+            }
+            foreach (var url in Tracker)
+            {
+                try { TrackerUrl.Parse(url); }
+                catch (TrackerException ex) { ThrowTerminatingError(Errors.InvalidTrackerUrl(ex, url)); }
             }
             if (!IPAddress.TryParse(ListenAddress, out var listen))
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{ListenAddress}' is not an IP address."),

@@ -475,9 +475,16 @@ function Get-PwshCommand {
 }
 
 function Get-FileSha256Map {
-    <# Relative path ('/'-separated) → sha256 for every file under Root: compare a download with its source. #>
+    <#
+        Relative path ('/'-separated) → sha256 for every file under Root: compare a download with its source.
+        A Root that is a file (a single-file torrent's content) maps its own name.
+    #>
     param([Parameter(Mandatory)] [string] $Root)
     $map = [ordered]@{}
+    if (Test-Path -LiteralPath $Root -PathType Leaf) {
+        $map[(Split-Path -Leaf $Root)] = (Get-FileHash -LiteralPath $Root -Algorithm SHA256).Hash
+        return $map
+    }
     $rootFull = (Resolve-Path -LiteralPath $Root).ProviderPath.TrimEnd([IO.Path]::DirectorySeparatorChar)
     foreach ($f in Get-ChildItem -LiteralPath $rootFull -File -Recurse | Sort-Object FullName) {
         $rel = $f.FullName.Substring($rootFull.Length + 1) -replace '\\', '/'

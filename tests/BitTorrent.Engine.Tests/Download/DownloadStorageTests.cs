@@ -1,0 +1,143 @@
+using BitTorrent.Storage;
+using BitTorrent.Wire;
+using BitTorrent.Tests.Download;
+using Xunit;
+
+namespace BitTorrent.Tests.Download
+{
+    public sealed class DownloadStorageTests : IDisposable
+    {
+        private readonly string _root = Path.Combine(Path.GetTempPath(), "bt-storage-" + Guid.NewGuid().ToString("N"));
+
+        public void Dispose()
+        {
+            if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+        }
+
+        // 3 pieces of 32 KiB over files that straddle piece boundaries, with an empty file in the middle.
+        private static TestTorrent Spanning() => TestTorrent.Create("set", 32 * 1024, new[]
+        {
+            ("a.bin", 40_000), ("empty.txt", 0), ("sub/b.bin", 30_000), ("c.bin", 20_000),
+        });
+
+        [Fact]
+        public void Spans_cover_each_piece_exactly_once_across_files()
+        {
+            var t = Spanning();
+            using var storage = new DownloadStorage(t.Info, _root);
+            for (int p = 0; p < t.Info.PieceCount; p++)
+            {
+                var spans = storage.Spans(p).ToList();
+                Assert.Equal(t.Info.GetPieceLength(p), spans.Sum(s => s.Length));
+                int expectedOffset = 0;
+                foreach (var s in spans)
+                {
+                    Assert.Equal(expectedOffset, s.PieceOffset);
+                    Assert.NotEqual(0, t.Info.Files[s.File].Length);
+                    expectedOffset += s.Length;
+                }
+            }
+            // Piece 1 (32768..65536) runs from a.bin's tail into sub/b.bin.
+            Assert.Equal(new[] { 0, 2 }, storage.Spans(1).Select(s => s.File).ToArray());
+        }
+
+        [Fact]
+        public async Task Pieces_written_in_any_order_produce_the_files_and_only_complete_files_get_their_names()
+        {
+            var t = Spanning();
+            using var storage = new DownloadStorage(t.Info, _root);
+            storage.Prepare();
+            Assert.True(File.Exists(Path.Combine(_root, "set", "empty.txt")));
+
+            var have = new Bitfield(t.Info.PieceCount);
+            foreach (int p in new[] { 2, 0 })
+            {
+                await storage.WritePieceAsync(p, new ArraySegment<byte>(t.Piece(p)), CancellationToken.None);
+                have.Set(p);
+                storage.FinishCompletedFiles(have, storage.FilesOf(p));
+            }
+            // c.bin lies in piece 2 only: finished. a.bin needs piece 1 too: still a .part file.
+            Assert.Equal(t.FileBytes(3), File.ReadAllBytes(Path.Combine(_root, "set", "c.bin")));
+            Assert.False(File.Exists(Path.Combine(_root, "set", "a.bin")));
+            Assert.True(File.Exists(Path.Combine(_root, "set", "a.bin" + DownloadStorage.PartialSuffix)));
+
+            await storage.WritePieceAsync(1, new ArraySegment<byte>(t.Piece(1)), CancellationToken.None);
+            have.Set(1);
+            var finished = storage.FinishCompletedFiles(have, storage.FilesOf(1));
+            Assert.Equal(new[] { 0, 2 }, finished.OrderBy(i => i).ToArray());
+            for (int f = 0; f < t.Info.Files.Count; f++)
+                Assert.Equal(t.FileBytes(f), File.ReadAllBytes(storage.FinalPath(f)));
+            Assert.Empty(Directory.GetFiles(_root, "*" + DownloadStorage.PartialSuffix, SearchOption.AllDirectories));
+        }
+
+        [Fact]
+        public async Task Reads_back_pieces_and_blocks_for_resume_and_upload()
+        {
+            var t = Spanning();
+            using var storage = new DownloadStorage(t.Info, _root);
+            storage.Prepare();
+            var buffer = new byte[t.Info.PieceLength];
+            Assert.False(storage.TryReadPiece(1, buffer));
+            Assert.False(storage.PieceDataPresent(1));
+
+            await storage.WritePieceAsync(1, new ArraySegment<byte>(t.Piece(1)), CancellationToken.None);
+            Assert.True(storage.PieceDataPresent(1));
+            Assert.True(storage.TryReadPiece(1, buffer));
+            Assert.Equal(t.Piece(1), buffer.AsSpan(0, t.Info.GetPieceLength(1)).ToArray());
+
+            // A block that straddles the a.bin / sub/b.bin boundary inside piece 1 (a.bin ends at 40000 = 32768 + 7232).
+            var block = new byte[16384];
+            Assert.True(storage.TryReadBlock(1, 0, block, block.Length));
+            Assert.Equal(t.Piece(1).AsSpan(0, 16384).ToArray(), block);
+        }
+
+        [Fact]
+        public async Task Unselected_files_never_get_a_real_name_but_keep_boundary_bytes()
+        {
+            var t = Spanning();
+            // Only sub/b.bin (40000..70000: pieces 1 and 2).
+            var selected = new[] { false, false, true, false };
+            using var storage = new DownloadStorage(t.Info, _root, selected);
+            storage.Prepare();
+            Assert.False(File.Exists(Path.Combine(_root, "set", "empty.txt")), "an unselected empty file is not created");
+            var have = new Bitfield(t.Info.PieceCount);
+            foreach (int p in new[] { 1, 2 })
+            {
+                await storage.WritePieceAsync(p, new ArraySegment<byte>(t.Piece(p)), CancellationToken.None);
+                have.Set(p);
+            }
+            storage.FinishCompletedFiles(have, Enumerable.Range(0, t.Info.Files.Count));
+            Assert.Equal(t.FileBytes(2), File.ReadAllBytes(Path.Combine(_root, "set", "sub", "b.bin")));
+            Assert.False(File.Exists(Path.Combine(_root, "set", "a.bin")));
+            Assert.False(File.Exists(Path.Combine(_root, "set", "c.bin")));
+            Assert.True(File.Exists(Path.Combine(_root, "set", "c.bin" + DownloadStorage.PartialSuffix)));
+        }
+
+        [Fact]
+        public async Task Stamps_change_when_a_file_is_written_and_are_null_for_missing_files()
+        {
+            var t = Spanning();
+            using var storage = new DownloadStorage(t.Info, _root);
+            storage.Prepare();
+            var before = storage.Stamps();
+            Assert.Null(before[0]);                              // a.bin: nothing written yet
+            Assert.Equal(0, before[1]!.Value.Length);            // empty.txt exists, empty
+            await storage.WritePieceAsync(0, new ArraySegment<byte>(t.Piece(0)), CancellationToken.None);
+            storage.Flush();
+            var after = storage.Stamps();
+            Assert.Equal(32 * 1024, after[0]!.Value.Length);
+            File.SetLastWriteTimeUtc(storage.ExistingPath(0)!, new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+            Assert.NotEqual(after[0], storage.Stamps()[0]);
+        }
+
+        [Fact]
+        public void Hostile_names_are_sanitized_and_stay_inside_the_destination()
+        {
+            var t = TestTorrent.Create("..", 16384, new[] { ("../../escape.txt", 10), ("/etc/passwd", 10), ("ok/../../x", 10) });
+            using var storage = new DownloadStorage(t.Info, _root);
+            var rootWithSeparator = Path.GetFullPath(_root) + Path.DirectorySeparatorChar;
+            for (int f = 0; f < t.Info.Files.Count; f++)
+                Assert.StartsWith(rootWithSeparator, storage.FinalPath(f), StringComparison.Ordinal);
+        }
+    }
+}
