@@ -360,11 +360,13 @@ $process = [System.Diagnostics.Process]::GetCurrentProcess()
 
         It 'keeps its memory bounded with peers that never read, and serves an honest leecher meanwhile' {
             $before = Get-WorkingSet $Hostile.Process.Id
-            # Six peers take upload slots and ask for 500 blocks each (47 MiB), reading nothing.
+            # Six peers take upload slots and ask for 2000 blocks each (the queue the seeder advertises; 188 MiB in
+            # all), reading nothing.
+            $requests = [byte[]] (0..1999 | ForEach-Object { New-Message 6 @(($_ % 32), (16384 * ($_ % 16)), 16384) } | ForEach-Object { $_ })
             $stalled = @(1..6 | ForEach-Object {
                     $p = Connect-RawPeer -Port $Hostile.Port -ReceiveBuffer 4096
                     Send-Message $p (New-Message 2)
-                    Send-Message $p @(0..499 | ForEach-Object { New-Message 6 @(($_ % 32), (16384 * ($_ % 16)), 16384) })
+                    $p.Stream.Write($requests, 0, $requests.Length)
                     $p
                 })
             try {
@@ -383,7 +385,7 @@ $process = [System.Diagnostics.Process]::GetCurrentProcess()
                 $result.Status | Should -Be 'Completed'
                 Assert-SameContent -Root (Join-Path $dest 'payload') -Because 'the honest leecher is served while the stalled peers hang on'
                 $growth = $peak - $before
-                Write-Host ("    Seeder working set: {0:N1} MiB before, peak {1:N1} MiB with 6 non-reading peers owed 47 MiB." -f ($before / 1MB), ($peak / 1MB))
+                Write-Host ("    Seeder working set: {0:N1} MiB before, peak {1:N1} MiB with 6 non-reading peers owed 188 MiB." -f ($before / 1MB), ($peak / 1MB))
                 $growth | Should -BeLessThan 32MB -Because 'queued requests are markers; a block is read from disk only when the socket takes it'
                 $Hostile.Process.HasExited | Should -BeFalse
             }

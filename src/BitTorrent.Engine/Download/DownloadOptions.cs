@@ -53,7 +53,7 @@ namespace BitTorrent.Download
         public int UploadSlots { get; init; } = 8;
 
         /// <summary>Upload requests accepted per peer and not yet served; more are rejected (BEP 6) or ignored.</summary>
-        public int MaxUploadQueue { get; init; } = 500;
+        public int MaxUploadQueue { get; init; } = 2000;
 
         /// <summary>Seed what is on disk and never download: incomplete data is an error (SeedDataIncomplete).</summary>
         public bool SeedOnly { get; init; }

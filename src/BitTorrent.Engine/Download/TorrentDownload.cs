@@ -698,7 +698,7 @@ namespace BitTorrent.Download
         {
             if (session.SupportsExtensions)
             {
-                var ext = new ExtendedHandshake { ClientName = ClientIdentity.ClientName, RequestQueueLength = 250 };
+                var ext = new ExtendedHandshake { ClientName = ClientIdentity.ClientName, RequestQueueLength = _options.MaxUploadQueue };
                 session.Send(PeerMessage.Extended(0, ext.Encode()));
             }
             if (_have.Count == 0)

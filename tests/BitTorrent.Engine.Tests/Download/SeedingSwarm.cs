@@ -112,7 +112,7 @@ internal sealed class RawPeer : IDisposable
 
     /// <summary>Connects, trades handshakes. With <paramref name="receiveBuffer"/> the socket's receive window is
     /// kept small (for a peer that stops reading).</summary>
-    public static async Task<RawPeer> ConnectAsync(int port, byte[] infoHash, bool fastExtension, int? receiveBuffer = null)
+    public static async Task<RawPeer> ConnectAsync(int port, byte[] infoHash, bool fastExtension, int? receiveBuffer = null, bool extensionProtocol = false)
     {
         var client = new TcpClient(AddressFamily.InterNetwork);
         if (receiveBuffer is int size) client.ReceiveBufferSize = size;
@@ -122,6 +122,7 @@ internal sealed class RawPeer : IDisposable
         hs[0] = 19;
         "BitTorrent protocol"u8.CopyTo(hs.AsSpan(1));
         if (fastExtension) hs[27] |= 0x04;
+        if (extensionProtocol) hs[25] |= 0x10;
         infoHash.CopyTo(hs, 28);
         "-XX0001-rawpeer00000"u8.CopyTo(hs.AsSpan(48));
         await peer._stream.WriteAsync(hs, peer._timeout.Token);
