@@ -224,19 +224,7 @@ namespace BitTorrent.Download
                 {
                     while (true)
                     {
-                        if (reader.TryRead(out var message))
-                        {
-                            if (message.Id == PeerMessageId.Piece && message.Payload.IsEmpty)
-                            {
-                                // The upload wake-up: cleared before the queue is looked at, so no upload is missed.
-                                Volatile.Write(ref _uploadWakeQueued, 0);
-                                continue;
-                            }
-                            Interlocked.Decrement(ref _queuedMessages);
-                            try { await WriteAsync(writer, message, cancellationToken).ConfigureAwait(false); }
-                            finally { message.Dispose(); }
-                            continue;
-                        }
+                        if (await TryWriteControlAsync(reader, writer, cancellationToken).ConfigureAwait(false)) continue;
                         if (TryTakeUpload(out var block))
                         {
                             await ServeUploadAsync(block, writer, cancellationToken).ConfigureAwait(false);
@@ -244,20 +232,23 @@ namespace BitTorrent.Download
                         }
                         break;
                     }
-                    var flush = writer.FlushAsync(cancellationToken);
-                    if (!flush.IsCompleted)
-                    {
-                        Interlocked.Exchange(ref _sendBlockedSince, DateTime.UtcNow.Ticks);
-                        try { await flush.ConfigureAwait(false); }
-                        finally { Interlocked.Exchange(ref _sendBlockedSince, 0); }
-                    }
-                    else await flush.ConfigureAwait(false);
+                    await FlushAsync(writer, cancellationToken).ConfigureAwait(false);
                 }
             }
             finally
             {
                 while (reader.TryRead(out var left)) left.Dispose();
             }
+        }
+
+        /// <summary>Flushes, noting when the socket write blocks (for the stall watchdog).</summary>
+        private async Task FlushAsync(PeerMessageWriter writer, CancellationToken cancellationToken)
+        {
+            var flush = writer.FlushAsync(cancellationToken);
+            if (flush.IsCompleted) { await flush.ConfigureAwait(false); return; }
+            Interlocked.Exchange(ref _sendBlockedSince, DateTime.UtcNow.Ticks);
+            try { await flush.ConfigureAwait(false); }
+            finally { Interlocked.Exchange(ref _sendBlockedSince, 0); }
         }
 
         /// <summary>Writes through the batching writer, noting when a socket write blocks (for the stall watchdog).</summary>
@@ -270,10 +261,44 @@ namespace BitTorrent.Download
             finally { Interlocked.Exchange(ref _sendBlockedSince, 0); }
         }
 
+        /// <summary>Writes the next control message, if any (false when the outbox is empty).</summary>
+        private async ValueTask<bool> TryWriteControlAsync(ChannelReader<PeerMessage> reader, PeerMessageWriter writer, CancellationToken cancellationToken)
+        {
+            if (!reader.TryRead(out var message)) return false;
+            if (message.Id == PeerMessageId.Piece && message.Payload.IsEmpty)
+            {
+                // The upload wake-up: cleared before the queue is looked at, so no upload is missed.
+                Volatile.Write(ref _uploadWakeQueued, 0);
+                return true;
+            }
+            Interlocked.Decrement(ref _queuedMessages);
+            try { await WriteAsync(writer, message, cancellationToken).ConfigureAwait(false); }
+            finally { message.Dispose(); }
+            return true;
+        }
+
+        /// <summary>How often control messages are sent while a block waits for the upload cap.</summary>
+        private static readonly TimeSpan ControlWhileThrottled = TimeSpan.FromMilliseconds(50);
+
         private async Task ServeUploadAsync(BlockRequest block, PeerMessageWriter writer, CancellationToken cancellationToken)
         {
             var limiter = UploadLimiter;
-            if (limiter is not null) await limiter.WaitAsync(block.Length + 13, cancellationToken).ConfigureAwait(false);
+            if (limiter is not null)
+            {
+                // A tight cap shared by many peers can make a block wait for seconds; haves, rejects and choke
+                // messages keep flowing meanwhile, or they would pile up (and trip MaxQueuedMessages) behind it.
+                var wait = limiter.Reserve(block.Length + 13);
+                var until = DateTime.UtcNow + wait;
+                // What is already batched goes out before the wait, not after it.
+                if (wait > TimeSpan.Zero) await FlushAsync(writer, cancellationToken).ConfigureAwait(false);
+                for (var left = until - DateTime.UtcNow; left > TimeSpan.Zero; left = until - DateTime.UtcNow)
+                {
+                    await Task.Delay(left < ControlWhileThrottled ? left : ControlWhileThrottled, cancellationToken).ConfigureAwait(false);
+                    bool wrote = false;
+                    while (await TryWriteControlAsync(_outbox.Reader, writer, cancellationToken).ConfigureAwait(false)) wrote = true;
+                    if (wrote) await FlushAsync(writer, cancellationToken).ConfigureAwait(false);
+                }
+            }
             var data = ReadBlock?.Invoke(block);
             if (data is null) return;
             var piece = PeerMessage.WithPayload(PeerMessageId.Piece, data, block.Piece, block.Offset);

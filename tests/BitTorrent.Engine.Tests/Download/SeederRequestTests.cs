@@ -154,6 +154,26 @@ public class SeederRequestTests
     }
 
     [Fact]
+    public async Task Keeps_answering_while_a_block_waits_for_the_upload_cap()
+    {
+        // 1000 bytes/s with the 32 KiB minimum burst: two blocks go at once, the third waits about 16 s for tokens.
+        await using var swarm = await SeedingSwarm.StartAsync(PieceLength, PieceCount, options: new DownloadOptions { UploadLimiter = new RateLimiter(1000) });
+        using var peer = await swarm.ConnectAsync();
+        await peer.SendAsync(RawPeer.Interested);
+        Assert.NotNull(await peer.ReadUntilAsync(1));
+        await peer.SendAsync(RawPeer.Request(1, 0, 16384), RawPeer.Request(2, 0, 16384), RawPeer.Request(3, 0, 16384), RawPeer.Request(4, 0, 16384));
+        Assert.Equal(1, RawPeer.Int((await peer.ReadUntilAsync(7))!.Value.Body, 0));
+        Assert.Equal(2, RawPeer.Int((await peer.ReadUntilAsync(7))!.Value.Body, 0));
+        // Block 3 is waiting for the cap, block 4 is queued behind it: cancelling 4 is answered with a reject now,
+        // not after block 3 has gone.
+        await peer.SendAsync(RawPeer.Cancel(4, 0, 16384));
+        var next = await peer.ReadUntilAsync(7, null, alsoStopAt: 16);
+        Assert.NotNull(next);
+        Assert.Equal(16, next!.Value.Id);
+        Assert.Equal(4, RawPeer.Int(next.Value.Body, 0));
+    }
+
+    [Fact]
     public async Task Advertises_its_request_queue_in_the_extended_handshake()
     {
         // libtorrent keeps no more requests outstanding than the reqq we advertise: 250 halved its download rate

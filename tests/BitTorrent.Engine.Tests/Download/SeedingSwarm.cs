@@ -172,12 +172,12 @@ internal sealed class RawPeer : IDisposable
     }
 
     /// <summary>Reads frames until one with the id comes (returned) or the connection closes (null).</summary>
-    public async Task<(int Id, byte[] Body)?> ReadUntilAsync(int id, List<(int Id, byte[] Body)>? seen = null)
+    public async Task<(int Id, byte[] Body)?> ReadUntilAsync(int id, List<(int Id, byte[] Body)>? seen = null, int alsoStopAt = int.MinValue)
     {
         while (true)
         {
             var frame = await ReadFrameAsync();
-            if (frame is null || frame.Value.Id == id) return frame;
+            if (frame is null || frame.Value.Id == id || frame.Value.Id == alsoStopAt) return frame;
             seen?.Add(frame.Value);
         }
     }
