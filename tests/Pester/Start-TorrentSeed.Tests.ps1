@@ -421,6 +421,80 @@ $process = [System.Diagnostics.Process]::GetCurrentProcess()
         }
     }
 
+    Context 'The cmdlet' {
+        BeforeAll {
+            # Two small torrents in one data folder, for a piped batch on one port.
+            $script:BatchRoot = Join-Path $Workspace 'batch'
+            $null = New-TestPayload -Root (Join-Path $BatchRoot 'one') -Layout ([ordered]@{ 'one.bin' = 1MB + 11 }) -Seed 21
+            $null = New-TestPayload -Root (Join-Path $BatchRoot 'two') -Layout ([ordered]@{ 'x/two.bin' = 700KB; 'y.txt' = 3 }) -Seed 22
+            $script:BatchTorrents = Join-Path $Workspace 'batch-torrents'
+            $null = New-Item -ItemType Directory -Path $BatchTorrents
+            $null = New-MkTorrent -SourcePath (Join-Path $BatchRoot 'one') -OutFile (Join-Path $BatchTorrents 'one.torrent')
+            $null = New-MkTorrent -SourcePath (Join-Path $BatchRoot 'two') -OutFile (Join-Path $BatchTorrents 'two.torrent')
+        }
+
+        It 'seeds torrents piped from Get-ChildItem on one port, as a job, and reports each when stopped' {
+            $port = Get-FreePort
+            $job = Get-ChildItem -LiteralPath $BatchTorrents -Filter *.torrent | Start-TorrentSeed -DataPath $BatchRoot -Port $port -ListenAddress 127.0.0.1 -NoTracker -AsJob
+            try {
+                $job | Should -BeOfType ([BitTorrent.PowerShell.Jobs.TorrentJob])
+                Wait-Until -TimeoutSec 60 -Because 'both torrents to be seeding' -Condition {
+                    @($job.Progress | Where-Object { $_.StatusDescription -like 'Seeding*' } | Select-Object -ExpandProperty Activity -Unique).Count -ge 2
+                }
+                $dest = Join-Path $Workspace 'batch-copy'
+                $results = Get-ChildItem -LiteralPath $BatchTorrents -Filter *.torrent | Start-TorrentDownload -DestinationPath $dest -Peer "127.0.0.1:$port" -NoTracker -ListenAddress 127.0.0.1
+                @($results | Where-Object Status -EQ 'Completed').Count | Should -Be 2
+                foreach ($name in 'one', 'two') {
+                    ((Get-FileSha256Map (Join-Path $dest $name)) | ConvertTo-Json) | Should -BeExactly ((Get-FileSha256Map (Join-Path $BatchRoot $name)) | ConvertTo-Json)
+                }
+                Stop-Job $job
+                $summaries = @(Receive-Job $job)
+                $summaries.Count | Should -Be 2
+                foreach ($summary in $summaries) {
+                    $summary | Should -BeOfType ([BitTorrent.Download.DownloadResult])
+                    $summary.Status | Should -Be 'Completed' -Because 'stopping a complete seed is its normal end'
+                    $summary.BytesUploaded | Should -BeGreaterOrEqual $summary.TotalSize
+                    $summary.PeersServed | Should -Be 1
+                }
+            }
+            finally { Remove-Job $job -Force -ErrorAction SilentlyContinue }
+        }
+
+        It 'stops by itself after -Duration and returns its summary' {
+            $result = Start-TorrentSeed -LiteralPath (Join-Path $BatchTorrents 'one.torrent') -DataPath $BatchRoot -Duration 00:00:01 -NoTracker -ListenAddress 127.0.0.1
+            $result.Status | Should -Be 'Completed'
+            $result.BytesUploaded | Should -Be 0
+            $result.Duration | Should -BeGreaterOrEqual ([TimeSpan]::FromSeconds(1))
+        }
+
+        It 'refuses data that does not match the torrent with SeedDataIncomplete' {
+            $bad = Join-Path $Workspace 'bad-data'
+            $null = New-TestPayload -Root (Join-Path $bad 'one') -Layout ([ordered]@{ 'one.bin' = 1MB + 11 }) -Seed 999
+            $result = Start-TorrentSeed -LiteralPath (Join-Path $BatchTorrents 'one.torrent') -DataPath $bad -Duration 00:00:30 -NoTracker -ListenAddress 127.0.0.1 -ErrorVariable err -ErrorAction SilentlyContinue
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly 'SeedDataIncomplete,BitTorrent.PowerShell.Commands.StartTorrentSeedCommand'
+            "$($err[0])" | Should -BeLike "Seeding 'one' failed:*0 of 5 pieces*"
+            $result.Status | Should -Be 'Failed'
+        }
+
+        It 'gives ListenFailed when it cannot listen on the address' {
+            $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+            $listener.Start()
+            try {
+                $busy = ([System.Net.IPEndPoint]$listener.LocalEndpoint).Port
+                $null = Start-TorrentSeed -LiteralPath (Join-Path $BatchTorrents 'one.torrent') -DataPath $BatchRoot -Port $busy -ListenAddress 127.0.0.1 -Duration 00:00:05 -NoTracker -ErrorVariable err -ErrorAction SilentlyContinue
+                $err.Count | Should -Be 1
+                $err[0].FullyQualifiedErrorId | Should -BeExactly 'ListenFailed,BitTorrent.PowerShell.Commands.StartTorrentSeedCommand'
+            }
+            finally { $listener.Stop() }
+        }
+
+        It 'rejects a negative rate limit before starting' {
+            { Start-TorrentSeed -LiteralPath (Join-Path $BatchTorrents 'one.torrent') -DataPath $BatchRoot -UploadRateLimit -1 } |
+                Should -Throw -ErrorId 'ParameterArgumentValidationError,BitTorrent.PowerShell.Commands.StartTorrentSeedCommand'
+        }
+    }
+
     Context 'Origin summary' {
         It 'reports what it uploaded to the peers it served' {
             $summary = Stop-ChildSeeder $Origin
