@@ -10,6 +10,7 @@
     CompatiblePSEditions = @('Core', 'Desktop')
     FormatsToProcess     = @(
         'BitTorrent.Format.ps1xml'
+        'Bencode.Format.ps1xml'
         'Trackers.Format.ps1xml'
         'Wire.Format.ps1xml'
         'Download.Format.ps1xml'

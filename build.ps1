@@ -174,9 +174,11 @@ try {
             }
             'Bench' {
                 Invoke-Build
-                foreach ($script in Get-ChildItem -Path (Join-Path $RepoRoot 'bench') -Filter '*.ps1' | Sort-Object Name) {
+                # Only *.Bench.ps1: bench/support holds the helpers the benchmarks start.
+                foreach ($script in Get-ChildItem -Path (Join-Path $RepoRoot 'bench') -Filter '*.Bench.ps1' | Sort-Object Name) {
                     Write-Host "Bench: $($script.Name)"
                     & dotnet pwsh -NoProfile -File $script.FullName -ModulePath $ModuleOut @BenchArgs
+                    if ($LASTEXITCODE -ne 0) { throw "Bench $($script.Name) failed with exit code $LASTEXITCODE." }
                 }
             }
         }

@@ -34,7 +34,7 @@ namespace BitTorrent.Download
         public TimeSpan NoPeersTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
         /// <summary>Bytes of pieces held in memory while their blocks arrive (bounds memory whatever the torrent size).</summary>
-        public long MaxUnverifiedBytes { get; init; } = 64L * 1024 * 1024;
+        public long MaxUnverifiedBytes { get; init; } = 48L * 1024 * 1024;
 
         /// <summary>Seconds of data to keep requested from a peer (libtorrent's request_queue_time).</summary>
         public double RequestQueueSeconds { get; init; } = 3;

@@ -36,6 +36,8 @@ namespace BitTorrent.Download
         private readonly List<PartialPiece> _partialList = new List<PartialPiece>();
         private readonly Random _random;
         private int _wantedMissing;
+        /// <summary>Partial pieces whose blocks have all arrived and that wait for their hash check and write.</summary>
+        private int _awaitingVerification;
 
         /// <param name="have">Verified pieces (shared with the caller, updated through <see cref="MarkVerified"/>).</param>
         /// <param name="wanted">Pieces selected for download (all, unless -Include/-Exclude narrowed them).</param>
@@ -53,7 +55,15 @@ namespace BitTorrent.Download
                 if (_wanted[i] && !_have[i]) _wantedMissing++;
         }
 
+        /// <summary>Pieces being downloaded at once. Pieces complete in memory and waiting for their hash check and
+        /// write do not count, so a slow disk does not starve the network, but they have their own bound
+        /// (<see cref="MaxAwaitingVerification"/>): memory stays bounded by both.</summary>
         public int MaxPartialPieces { get; set; }
+
+        public int MaxAwaitingVerification => Math.Max(4, MaxPartialPieces / 2);
+
+        private bool CanStartPiece =>
+            _partialList.Count - _awaitingVerification < MaxPartialPieces && _awaitingVerification < MaxAwaitingVerification;
 
         /// <summary>Wanted pieces not yet verified.</summary>
         public int WantedMissing => _wantedMissing;
@@ -61,6 +71,9 @@ namespace BitTorrent.Download
         public bool IsComplete => _wantedMissing == 0;
 
         public int PartialCount => _partialList.Count;
+
+        /// <summary>The pieces in flight (for tests and diagnostics).</summary>
+        public IEnumerable<PartialPiece> PartialPieces() => _partialList;
 
         /// <summary>True once no wanted block is left unrequested: duplicates are allowed from then on.</summary>
         public bool InEndgame { get; private set; }
@@ -109,7 +122,7 @@ namespace BitTorrent.Download
             }
 
             // 2. New pieces, rarest first.
-            while (picked < count && _partialList.Count < MaxPartialPieces)
+            while (picked < count && CanStartPiece)
             {
                 int piece = PickRarestNewPiece(peerHas, allowedFastOnly);
                 if (piece < 0) break;
@@ -220,7 +233,9 @@ namespace BitTorrent.Download
             if (requestedByPeer) p.MarkRequestDropped(b);
             if (!p.Receive(b, data, peer)) return BlockOutcome.Unwanted;
             partial = p;
-            return p.IsComplete ? BlockOutcome.PieceComplete : BlockOutcome.Stored;
+            if (!p.IsComplete) return BlockOutcome.Stored;
+            _awaitingVerification++;
+            return BlockOutcome.PieceComplete;
         }
 
         /// <summary>The piece's hash matched and it is (being) written: forget its partial state.</summary>
@@ -228,6 +243,7 @@ namespace BitTorrent.Download
         {
             if (_partials.TryGetValue(piece, out var partial))
             {
+                if (partial.IsComplete) _awaitingVerification--;
                 _partials.Remove(piece);
                 _partialList.Remove(partial);
                 partial.Release();
@@ -242,7 +258,11 @@ namespace BitTorrent.Download
         /// <summary>The piece's hash did not match: every block is wanted again.</summary>
         public void MarkFailed(int piece)
         {
-            if (_partials.TryGetValue(piece, out var partial)) partial.Reset();
+            if (_partials.TryGetValue(piece, out var partial))
+            {
+                if (partial.IsComplete) _awaitingVerification--;
+                partial.Reset();
+            }
             InEndgame = false;
         }
 
@@ -252,6 +272,7 @@ namespace BitTorrent.Download
             foreach (var p in _partialList) p.Release();
             _partialList.Clear();
             _partials.Clear();
+            _awaitingVerification = 0;
         }
 
         private static bool TryBlockIndex(PartialPiece partial, BlockRequest block, out int index)

@@ -12,7 +12,8 @@ namespace BitTorrent.Metainfo
     /// <item>Control characters (0-31, 127) and &lt; &gt; : " / \ | ? * become '_'; so a drive letter ("C:") or an
     /// embedded separator can never take effect.</item>
     /// <item>Trailing dots and spaces are removed (Windows strips them silently, which would merge names).</item>
-    /// <item>Windows device names (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension) get a leading '_'.</item>
+    /// <item>Windows device names (CON, PRN, AUX, NUL, CONIN$, CONOUT$, COM0-9, LPT0-9 and COM/LPT with a superscript
+    /// 1-3, in any case, with any extension) get a leading '_'.</item>
     /// <item>An element is cut to 255 UTF-8 bytes, keeping its extension.</item>
     /// <item>Invalid UTF-8 has already become U+FFFD in the display string; it is kept as such (a valid character).</item>
     /// <item>An element that ends up empty becomes "_".</item>
@@ -26,6 +27,8 @@ namespace BitTorrent.Metainfo
             "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
             "COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
             "LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+            // Windows also treats the superscript digits as port numbers.
+            "COM\u00B9", "COM\u00B2", "COM\u00B3", "LPT\u00B9", "LPT\u00B2", "LPT\u00B3",
         };
 
         /// <summary>Sanitizes one element; returns null when the element must be dropped (empty, "." or "..").</summary>

@@ -48,7 +48,12 @@ namespace BitTorrent.Metainfo
         }
 
         /// <summary>Parses the bytes of a .torrent file.</summary>
-        public static TorrentInfo Parse(ReadOnlySpan<byte> data, string? sourcePath = null)
+        public static TorrentInfo Parse(ReadOnlySpan<byte> data, string? sourcePath = null) =>
+            Parse(data, sourcePath, MaxPieces, MaxFiles);
+
+        /// <summary>Parses with other piece and file limits. The public limits cannot be reached inside a 10 MB file
+        /// (2 097 152 hashes alone are 40 MB), so tests lower them here to prove the checks work.</summary>
+        internal static TorrentInfo Parse(ReadOnlySpan<byte> data, string? sourcePath, int maxPieces, int maxFiles)
         {
             if (data.Length > MaxTorrentFileBytes)
                 throw new TorrentFormatException(TorrentError.FileTooLarge,
@@ -80,7 +85,7 @@ namespace BitTorrent.Metainfo
             if (dict.HadUnsortedKeys || AnyUnsorted(info))
                 warnings.Add("Dictionary keys are not in canonical order; the info-hash is computed from the bytes as given.");
 
-            ParseInfo(info, result, warnings);
+            ParseInfo(info, result, warnings, maxPieces, maxFiles);
             ParseTrackers(dict, result);
             result.WebSeeds = ParseWebSeeds(dict["url-list"]);
             result.Comment = TextOf(dict["comment.utf-8"]) ?? TextOf(dict["comment"]);
@@ -101,7 +106,7 @@ namespace BitTorrent.Metainfo
             return false;
         }
 
-        private static void ParseInfo(BDictionary info, TorrentInfo result, List<string> warnings)
+        private static void ParseInfo(BDictionary info, TorrentInfo result, List<string> warnings, int maxPieces, int maxFiles)
         {
             var nameValue = info["name.utf-8"] as BString ?? info["name"] as BString;
             bool hasV1Pieces = info["pieces"] is not null;
@@ -124,9 +129,9 @@ namespace BitTorrent.Metainfo
             if (pieces.Length % 20 != 0)
                 throw new TorrentFormatException(TorrentError.InvalidPiecesLength,
                     $"'pieces' is {pieces.Length} bytes, not a multiple of 20 (one SHA-1 per piece).");
-            if (pieces.Length / 20 > MaxPieces)
+            if (pieces.Length / 20 > maxPieces)
                 throw new TorrentFormatException(TorrentError.TooManyPieces,
-                    $"The torrent has {pieces.Length / 20} pieces; at most {MaxPieces} are accepted.");
+                    $"The torrent has {pieces.Length / 20} pieces; at most {maxPieces} are accepted.");
 
             result.IsPrivate = info["private"] is BInteger priv && priv.Value == 1;
             result.SourceTag = TextOf(info["source"]);
@@ -139,8 +144,8 @@ namespace BitTorrent.Metainfo
             {
                 if (filesValue is not BList fileList || fileList.Count == 0)
                     throw new TorrentFormatException(TorrentError.InvalidFileList, "'files' is not a non-empty list.");
-                if (fileList.Count > MaxFiles)
-                    throw new TorrentFormatException(TorrentError.TooManyFiles, $"The torrent lists {fileList.Count} files; at most {MaxFiles} are accepted.");
+                if (fileList.Count > maxFiles)
+                    throw new TorrentFormatException(TorrentError.TooManyFiles, $"The torrent lists {fileList.Count} files; at most {maxFiles} are accepted.");
                 result.IsMultiFile = true;
                 for (int i = 0; i < fileList.Count; i++)
                 {

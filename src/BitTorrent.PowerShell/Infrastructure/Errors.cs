@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Management.Automation;
+using BitTorrent.Bencoding;
 using BitTorrent.Metainfo;
 using BitTorrent.Trackers;
 using BitTorrent.Wire;
@@ -18,6 +19,7 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string InvalidPathId = "InvalidPath";
         public const string InvalidBencodeId = "InvalidBencode";
         public const string UnsupportedBencodeValueId = "UnsupportedBencodeValue";
+        public const string UnsupportedBencodeInputId = "UnsupportedBencodeInput";
         public const string DownloadFailedId = "DownloadFailed";
         public const string ListenFailedId = "ListenFailed";
         public const string SeedDataIncompleteId = "SeedDataIncomplete";
@@ -42,7 +44,7 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         public static ErrorRecord FileNotFound(string path, bool isDirectory) => new ErrorRecord(
             isDirectory
-                ? new FileNotFoundException($"'{path}' is a folder, not a .torrent file.", path)
+                ? new FileNotFoundException($"'{path}' is a folder, not a file.", path)
                 : new FileNotFoundException($"Cannot find the file '{path}'.", path),
             TorrentFileNotFoundId, ErrorCategory.ObjectNotFound, path);
 
@@ -68,6 +70,34 @@ namespace BitTorrent.PowerShell.Infrastructure
             record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = action };
             return record;
         }
+
+        /// <summary>Input that is not valid bencode (or is over a decoder limit); the message carries the byte offset.</summary>
+        public static ErrorRecord InvalidBencode(BencodeException ex, object target, string? path)
+        {
+            var record = new ErrorRecord(ex, InvalidBencodeId, ErrorCategory.InvalidData, target);
+            string what = path is null ? "The input" : $"'{path}'";
+            record.ErrorDetails = new ErrorDetails($"{what} is not valid bencode ({ex.Error}): {ex.Message}")
+            {
+                RecommendedAction = ex.Error == BencodeError.InputTooLarge || ex.Error == BencodeError.DepthLimitExceeded || ex.Error == BencodeError.TokenLimitExceeded
+                    ? "The input is over a safety limit (10 MB, nesting depth 100, 3 000 000 values)."
+                    : "Check that the data is complete, unmodified bencode (read files as bytes: Get-Content -AsByteStream -Raw).",
+            };
+            return record;
+        }
+
+        /// <summary>Something ConvertFrom-Bencode cannot read as bencoded data (not bytes, a string or a file).</summary>
+        public static ErrorRecord UnsupportedBencodeInput(object? input)
+        {
+            string type = input is null ? "null" : input.GetType().FullName!;
+            var record = new ErrorRecord(
+                new ArgumentException($"Cannot read bencode from a value of type {type}; pass a byte[], a string, a file, or use -Path."),
+                UnsupportedBencodeInputId, ErrorCategory.InvalidType, input);
+            return record;
+        }
+
+        /// <summary>A value ConvertTo-Bencode cannot write; the message says where it is in the input object.</summary>
+        public static ErrorRecord UnsupportedBencodeValue(BitTorrent.PowerShell.Bencoding.BencodeValueException ex, object? input) =>
+            new ErrorRecord(ex, UnsupportedBencodeValueId, ErrorCategory.InvalidType, input);
 
         public static ErrorRecord InvalidTorrent(TorrentFormatException ex, string path)
         {

@@ -27,50 +27,8 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         /// <summary>Resolves -Path/-LiteralPath to file-system paths. Problems are written as non-terminating errors
         /// and the path is skipped, so one bad path does not stop a batch.</summary>
-        protected IEnumerable<string> ResolveInputPaths()
-        {
-            bool literal = ParameterSetName == LiteralPathSet;
-            foreach (var input in literal ? LiteralPath : Path)
-            {
-                var resolved = new List<string>();
-                try
-                {
-                    ProviderInfo provider;
-                    if (literal)
-                    {
-                        string p = SessionState.Path.GetUnresolvedProviderPathFromPSPath(input, out provider, out _);
-                        if (!IsFileSystem(provider, input)) continue;
-                        if (!File.Exists(p))
-                        {
-                            WriteError(Errors.FileNotFound(p, Directory.Exists(p)));
-                            continue;
-                        }
-                        resolved.Add(p);
-                    }
-                    else
-                    {
-                        var paths = GetResolvedProviderPathFromPSPath(input, out provider);
-                        if (!IsFileSystem(provider, input)) continue;
-                        foreach (var p in paths)
-                        {
-                            if (Directory.Exists(p)) { WriteError(Errors.FileNotFound(p, true)); continue; }
-                            resolved.Add(p);
-                        }
-                    }
-                }
-                catch (ItemNotFoundException ex)
-                {
-                    WriteError(new ErrorRecord(ex, Errors.TorrentFileNotFoundId, ErrorCategory.ObjectNotFound, input));
-                    continue;
-                }
-                catch (Exception ex) when (ex is ProviderNotFoundException || ex is System.Management.Automation.DriveNotFoundException || ex is NotSupportedException || ex is ArgumentException)
-                {
-                    WriteError(new ErrorRecord(ex, Errors.InvalidPathId, ErrorCategory.InvalidArgument, input));
-                    continue;
-                }
-                foreach (var p in resolved) yield return p;
-            }
-        }
+        protected IEnumerable<string> ResolveInputPaths() =>
+            FileSystemPathResolver.Resolve(this, ParameterSetName == LiteralPathSet ? LiteralPath : Path, ParameterSetName == LiteralPathSet);
 
         /// <summary>Reads a torrent, writing an error record (and returning null) when it cannot be used.</summary>
         protected TorrentInfo? ReadTorrent(string path)
@@ -92,15 +50,6 @@ namespace BitTorrent.PowerShell.Infrastructure
                 WriteError(new ErrorRecord(ex, Errors.TorrentFileReadFailedId, ErrorCategory.ReadError, path));
             }
             return null;
-        }
-
-        private bool IsFileSystem(ProviderInfo provider, string input)
-        {
-            if (provider.ImplementingType == typeof(Microsoft.PowerShell.Commands.FileSystemProvider)) return true;
-            WriteError(new ErrorRecord(
-                new ArgumentException($"The path '{input}' is on the {provider.Name} provider; only file-system paths are supported."),
-                Errors.NotFileSystemPathId, ErrorCategory.InvalidArgument, input));
-            return false;
         }
     }
 }

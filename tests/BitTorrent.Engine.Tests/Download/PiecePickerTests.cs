@@ -156,6 +156,34 @@ namespace BitTorrent.Tests.Download
         }
 
         [Fact]
+        public void Complete_pieces_waiting_for_their_check_free_their_slot_within_their_own_bound()
+        {
+            var picker = Picker(100, maxPartials: 2);   // awaiting bound: max(4, 2/2) = 4
+            picker.AddPeer(All(100));
+            var peer = new object();
+            int completed = 0;
+            for (int round = 0; round < 10; round++)
+            {
+                var blocks = new List<BlockRequest>();
+                picker.Pick(All(100), 1000, blocks, _ => false);
+                if (blocks.Count == 0) break;
+                foreach (var b in blocks)
+                    if (picker.BlockReceived(b, new byte[b.Length], peer, true, out _) == BlockOutcome.PieceComplete) completed++;
+            }
+            // Each round fills the two download slots and completes them; four complete pieces may wait for their
+            // check (twice the two slots), then no new piece starts.
+            Assert.Equal(4, completed);
+            Assert.Equal(4, picker.PartialCount);
+            var none = new List<BlockRequest>();
+            Assert.Equal(0, picker.Pick(All(100), 1000, none, _ => false));
+
+            // One check done: a slot for waiting pieces is free again.
+            picker.MarkVerified(picker.PartialPieces().First(p => p.IsComplete).Index);
+            var more = new List<BlockRequest>();
+            Assert.True(picker.Pick(All(100), 1000, more, _ => false) > 0);
+        }
+
+        [Fact]
         public void The_number_of_pieces_in_flight_is_bounded()
         {
             var picker = Picker(100, maxPartials: 3);

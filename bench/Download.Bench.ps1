@@ -1,0 +1,390 @@
+<#
+.SYNOPSIS
+    Side-by-side download benchmark on loopback: Start-TorrentDownload against aria2c and python3-libtorrent,
+    all fetching the same torrent from the same swarm of real seeders.
+
+.DESCRIPTION
+    1. Writes a pseudo-random payload (-SizeMiB, default 1 GiB) and a v1 torrent of it with mktorrent
+       (-PieceKiB, default 1 MiB pieces) announcing to an opentracker on 127.0.0.1 (HTTP).
+    2. Starts opentracker and the seeders, all at once and all on 127.0.0.1 with DHT/LSD/PEX/UPnP/NAT-PMP off:
+       python3-libtorrent, aria2c, transmission-daemon and qbittorrent-nox (-Seeder picks; at least three),
+       through the interop harness tests/Pester/TestSupport/Interop.psm1. Waits until the tracker counts every
+       seeder as complete.
+    3. Runs every leecher in turn, -Rounds times (the order rotates each round so no client always goes first),
+       each into a fresh empty folder and in its own process under GNU time (wall, user and system CPU, peak RSS):
+         BitTorrent  Start-TorrentDownload in a fresh pwsh that imports the module from -ModulePath; told about
+                     every seeder with -Peer and about the tracker (the torrent's announce URL).
+         aria2c      tracker only (aria2c has no way to be given peers); DHT/LPD/PEX off, --seed-time=0.
+         libtorrent  bench/support/lt_leech.py: the tracker plus connect_peer to every seeder; libtorrent's
+                     default settings apart from the network features (what a libtorrent 2.0 user gets).
+       A run counts only when the downloaded file has the source's size and SHA-256.
+    4. Prints a table per client (median wall time over the rounds, MB/s, CPU seconds and CPU per GiB, peak RSS)
+       and our ratios against the goals, to the console and to -OutputPath (markdown).
+    Every wait is bounded; every process started here is stopped by PID in the finally block.
+
+.EXAMPLE
+    dotnet pwsh -NoProfile -File ./build.ps1 -Task Bench
+
+.EXAMPLE
+    dotnet pwsh -NoProfile -File bench/Download.Bench.ps1 -ModulePath out/BitTorrent -SizeMiB 64 -Rounds 1
+#>
+[CmdletBinding()]
+param(
+    # The built module folder (holding BitTorrent.psd1); build.ps1's Bench task passes out/BitTorrent.
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/BitTorrent'),
+
+    # Payload size in MiB (1 GiB by default; e.g. 64 for a quick run).
+    [ValidateRange(1, 16384)]
+    [int] $SizeMiB = 1024,
+
+    # Piece length in KiB (a power of two).
+    [ValidateSet(16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)]
+    [int] $PieceKiB = 1024,
+
+    # How many times each leecher downloads the torrent.
+    [ValidateRange(1, 50)]
+    [int] $Rounds = 3,
+
+    # Which leechers to run: BitTorrent, aria2c, libtorrent (a comma-separated string works too, for pwsh -File).
+    [string[]] $Leecher = @('BitTorrent', 'aria2c', 'libtorrent'),
+
+    # Which real clients seed, all at once: libtorrent, aria2c, transmission, qbittorrent (or a comma-separated string).
+    [string[]] $Seeder = @('libtorrent', 'aria2c', 'transmission', 'qbittorrent'),
+
+    # Longest one download may take before it is killed (0: 120 s + 0.5 s per MiB).
+    [ValidateRange(0, 86400)]
+    [int] $RunTimeoutSec = 0,
+
+    # Where the markdown report goes.
+    [string] $OutputPath = (Join-Path $PSScriptRoot '../out/bench/download.md'),
+
+    # Keep the temporary folder (payload, torrent, logs) for inspection.
+    [switch] $KeepWorkspace,
+
+    # A command to run the Start-TorrentDownload child under, for profiling (e.g. 'strace,-c,-f,-o,/tmp/st.txt',
+    # 'perf,stat,-o,/tmp/perf.txt', or "$PWD/bench/support/trace-peers.sh,/tmp/trace.txt" for a per-peer timeline);
+    # its CPU and memory then count in the figures too.
+    [string[]] $ProfileWrapper = @()
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+if ($PSVersionTable.PSVersion.Major -ge 7) { $PSStyle.OutputRendering = 'PlainText' }
+$ProgressPreference = 'SilentlyContinue'
+
+if ($IsWindows) { throw 'This benchmark needs Linux (GNU time, Debian clients).' }
+$ModulePath = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
+if (-not (Test-Path -LiteralPath (Join-Path $ModulePath 'BitTorrent.psd1'))) {
+    throw "No BitTorrent.psd1 in '$ModulePath': build first (dotnet pwsh -NoProfile -File ./build.ps1 -Task Build)."
+}
+# pwsh -File hands an array parameter one string: accept 'a,b,c' as well as an array.
+$Leecher = @($Leecher -split ',' | ForEach-Object Trim | Where-Object { $_ } | Select-Object -Unique)
+$Seeder = @($Seeder -split ',' | ForEach-Object Trim | Where-Object { $_ } | Select-Object -Unique)
+foreach ($name in $Leecher) { if ($name -notin 'BitTorrent', 'aria2c', 'libtorrent') { throw "Unknown leecher '$name' (BitTorrent, aria2c, libtorrent)." } }
+foreach ($name in $Seeder) { if ($name -notin 'libtorrent', 'aria2c', 'transmission', 'qbittorrent') { throw "Unknown seeder '$name' (libtorrent, aria2c, transmission, qbittorrent)." } }
+if ($Leecher.Count -eq 0 -or $Seeder.Count -eq 0) { throw 'Give at least one leecher and one seeder.' }
+if ($Seeder.Count -lt 3) { Write-Warning "Only $($Seeder.Count) seeder(s): the benchmark is meant for at least three different clients." }
+$needed = @('opentracker', 'mktorrent', 'timeout', 'sha256sum', 'sync') +
+    @(switch ($Seeder) { 'aria2c' { 'aria2c' } 'transmission' { 'transmission-daemon', 'transmission-remote' } 'qbittorrent' { 'qbittorrent-nox', 'curl' } }) +
+    @(if ($Leecher -contains 'aria2c') { 'aria2c' })
+foreach ($tool in $needed | Select-Object -Unique) {
+    if (-not (Get-Command $tool -CommandType Application -ErrorAction SilentlyContinue)) {
+        throw "'$tool' is not installed (apt-get install opentracker aria2 transmission-daemon transmission-cli qbittorrent-nox python3-libtorrent mktorrent time)."
+    }
+}
+foreach ($file in '/usr/bin/time', '/usr/bin/python3') {
+    if (-not (Test-Path -LiteralPath $file)) { throw "$file is missing (apt-get install time python3-libtorrent)." }
+}
+
+Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestSupport/Interop.psm1') -Force
+$ChildScript = Join-Path $PSScriptRoot 'support/Invoke-BenchDownload.ps1'
+$LtLeechScript = Join-Path $PSScriptRoot 'support/lt_leech.py'
+$Pwsh = Get-PwshCommand
+if ($RunTimeoutSec -eq 0) { $RunTimeoutSec = 120 + [int][Math]::Ceiling($SizeMiB * 0.5) }
+$SizeBytes = [long]$SizeMiB * 1MB
+$GiB = $SizeBytes / 1GB
+
+function Get-Median([double[]] $Values) {
+    $sorted = @($Values | Sort-Object)
+    if ($sorted.Count -eq 0) { return [double]::NaN }
+    $mid = [int][Math]::Floor($sorted.Count / 2)
+    if ($sorted.Count % 2) { $sorted[$mid] } else { ($sorted[$mid - 1] + $sorted[$mid]) / 2 }
+}
+
+function Get-Sha256([string] $Path) {
+    # sha256sum (C, no managed buffers) so verifying never competes with anything for long.
+    $line = & sha256sum -- $Path
+    if ($LASTEXITCODE -ne 0) { throw "sha256sum $Path failed." }
+    ("$line" -split '\s+')[0]
+}
+
+function Get-TrackerSeedCount([string] $ScrapeUrl, [string] $InfoHashHex) {
+    # opentracker's scrape: d5:filesd20:<hash>d8:completei<N>e... — 'complete' is the number of seeders.
+    $escaped = -join ($InfoHashHex -split '(..)' | Where-Object { $_ } | ForEach-Object { '%' + $_ })
+    try {
+        $response = Invoke-WebRequest -Uri "$ScrapeUrl`?info_hash=$escaped" -TimeoutSec 3 -UseBasicParsing
+        $text = [Text.Encoding]::Latin1.GetString($response.RawContentStream.ToArray())
+        if ($text -match '8:completei(\d+)e') { return [int]$Matches[1] }
+    }
+    catch { }
+    0
+}
+
+function Get-ToolVersion([string] $Name) {
+    try {
+        switch ($Name) {
+            'aria2c' { ((& aria2c --version 2>$null) | Select-Object -First 1) -replace '^aria2 version ', 'aria2c ' }
+            'libtorrent' { 'libtorrent ' + (& /usr/bin/python3 -c 'import libtorrent; print(libtorrent.__version__)' 2>$null) }
+            'transmission' { "$((& transmission-daemon -V 2>&1) | Select-Object -First 1)".Trim() }
+            'qbittorrent' { "$((& qbittorrent-nox -v 2>$null) | Select-Object -First 1)".Trim() }
+            'BitTorrent' { "BitTorrent $((Import-PowerShellDataFile (Join-Path $ModulePath 'BitTorrent.psd1')).ModuleVersion) (pwsh $($PSVersionTable.PSVersion), .NET $([Environment]::Version))" }
+        }
+    }
+    catch { $Name }
+}
+
+function Start-MeasuredRun {
+    <# Starts one leecher under GNU time (and coreutils timeout, so it cannot outlive RunTimeoutSec). #>
+    param([string] $Client, [string] $Destination, [string] $Workspace, [string] $Tag, [object[]] $Seeds, [string] $TorrentPath)
+    $port = Get-FreePort
+    $timeFile = Join-Path $Workspace "$Tag.time"
+    $resultFile = Join-Path $Workspace "$Tag.json"
+    $peerList = @($Seeds | ForEach-Object { $_.EndPoint })
+    $command = switch ($Client) {
+        'BitTorrent' {
+            @($ProfileWrapper -split ',' | Where-Object { $_ }) + @($Pwsh.FilePath) + $Pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-File', $ChildScript,
+                '-ModulePath', $ModulePath, '-TorrentPath', $TorrentPath, '-DestinationPath', $Destination,
+                '-ResultPath', $resultFile, '-Peer', ($peerList -join ','), '-Port', $port, '-TimeoutSec', 60)
+        }
+        'aria2c' {
+            @('aria2c', '--enable-dht=false', '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false',
+                '--seed-time=0', '--file-allocation=none', "--listen-port=$port", '--interface=127.0.0.1', '--disable-ipv6=true',
+                '--bt-max-peers=55', '--bt-tracker-connect-timeout=5', '--console-log-level=warn', '--summary-interval=0',
+                '--quiet=true', "--dir=$Destination", $TorrentPath)
+        }
+        'libtorrent' {
+            @('/usr/bin/python3', $LtLeechScript, $TorrentPath, $Destination, $port, $resultFile, '--timeout', $RunTimeoutSec) +
+                @($peerList | ForEach-Object { '--peer'; $_ })
+        }
+    }
+    $arguments = @('-f', '%e %U %S %M', '-o', $timeFile, 'timeout', '-k', '10', $RunTimeoutSec) + $command
+    $process = Start-InteropProcess -FilePath '/usr/bin/time' -ArgumentList $arguments -LogDir $Workspace -Name $Tag
+    [pscustomobject]@{ Process = $process; TimeFile = $timeFile; ResultFile = $resultFile; Port = $port }
+}
+
+function Stop-ProcessTree([System.Diagnostics.Process] $Process) {
+    # GNU time does not pass SIGTERM on, so a run that must die is killed with its whole tree (by PID, not name).
+    if ($null -eq $Process) { return }
+    try { if (-not $Process.HasExited) { $Process.Kill($true); $null = $Process.WaitForExit(5000) } } catch { }
+    Stop-InteropProcess -Process $Process
+}
+
+$workspace = $null
+$running = $null
+$runs = [System.Collections.Generic.List[object]]::new()
+$seeds = @()
+$exitCode = 0
+try {
+    $workspace = New-InteropWorkspace -Name 'bt-bench'
+    $seedDir = Join-Path $workspace 'seed'
+    $logDir = Join-Path $workspace 'logs'
+    $null = New-Item -ItemType Directory -Path $seedDir, $logDir
+    & chmod 755 $seedDir $logDir
+
+    Write-Host "Download benchmark: $SizeMiB MiB, $PieceKiB KiB pieces, $Rounds round(s); leechers $($Leecher -join ', '); seeders $($Seeder -join ', ')"
+    Write-Host "Workspace $workspace"
+    $loadAtStart = ((Get-Content -LiteralPath /proc/loadavg) -split ' ')[0..2] -join ' '
+    $payload = Join-Path $seedDir 'payload.bin'
+    $null = New-RandomFile -Path $payload -SizeBytes $SizeBytes -Seed 20261125
+    $wantSha = Get-Sha256 $payload
+
+    $trackerPort = Get-FreePort -Udp
+    $torrentPath = Join-Path $workspace 'payload.torrent'
+    $pieceLog2 = [int][Math]::Log($PieceKiB * 1024, 2)
+    $null = New-MkTorrent -SourcePath $payload -OutFile $torrentPath -PieceSizeLog2 $pieceLog2 -Announce "http://127.0.0.1:$trackerPort/announce"
+    $infoHash = Get-ReferenceInfoHash -TorrentPath $torrentPath
+    $tracker = Start-OpenTracker -Workspace $workspace -InfoHash $infoHash -Port $trackerPort
+    Write-Host "Torrent $infoHash; opentracker on 127.0.0.1:$trackerPort"
+
+    # Seeders check the data they are given (except libtorrent's seed_mode): give them time in proportion.
+    $checkTimeout = 60 + [int][Math]::Ceiling($SizeMiB / 8)
+    $seedMinutes = [int][Math]::Ceiling(($RunTimeoutSec * $Leecher.Count * $Rounds + 1800) / 60)
+    foreach ($name in $Seeder) {
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $seed = switch ($name) {
+            'libtorrent' { Start-LibtorrentPeer -Mode Seed -TorrentPath $torrentPath -SavePath $seedDir -LogDir $logDir -TimeoutSec ($seedMinutes * 60) }
+            'aria2c' { Start-Aria2Seeder -TorrentPath $torrentPath -DataDir $seedDir -LogDir $logDir -SeedMinutes $seedMinutes }
+            'transmission' { Start-TransmissionSeeder -TorrentPath $torrentPath -DataDir $seedDir -Workspace $logDir -TimeoutSec $checkTimeout }
+            'qbittorrent' { Start-QBittorrentSeeder -TorrentPath $torrentPath -DataDir $seedDir -Workspace $logDir -TimeoutSec $checkTimeout }
+        }
+        $seed | Add-Member -NotePropertyName Client -NotePropertyValue $name
+        $seeds += $seed
+        Write-Host ("  seeder {0,-13} 127.0.0.1:{1} (pid {2}, ready in {3:N1} s)" -f $name, $seed.Port, $seed.Id, $watch.Elapsed.TotalSeconds)
+    }
+    # Ready means announced to the tracker as complete (aria2c announces once its -V check is done).
+    Wait-Until -TimeoutSec $checkTimeout -IntervalMs 500 -Because "the tracker to count $($seeds.Count) seeders" -Condition {
+        foreach ($s in $seeds) { if ($s.HasExited) { throw "Seeder $($s.Client) exited: $(Read-InteropLog $s) $(Read-InteropLog $s -StdErr)" } }
+        (Get-TrackerSeedCount -ScrapeUrl $tracker.ScrapeUrl -InfoHashHex $infoHash) -ge $seeds.Count
+    }
+    Write-Host "  the tracker counts $($seeds.Count) seeders"
+    & sync
+
+    $versions = [ordered]@{}
+    foreach ($name in @($Leecher) + @($Seeder) | Select-Object -Unique) { $versions[$name] = Get-ToolVersion $name }
+
+    for ($round = 1; $round -le $Rounds; $round++) {
+        $order = @(for ($i = 0; $i -lt $Leecher.Count; $i++) { $Leecher[($i + $round - 1) % $Leecher.Count] })
+        foreach ($client in $order) {
+            foreach ($s in $seeds) { if ($s.HasExited) { throw "Seeder $($s.Client) (pid $($s.Id)) exited during the benchmark." } }
+            $tag = "$client-r$round"
+            $destination = Join-Path $workspace "dl-$tag"
+            $null = New-Item -ItemType Directory -Path $destination
+            $running = Start-MeasuredRun -Client $client -Destination $destination -Workspace $logDir -Tag $tag -Seeds $seeds -TorrentPath $torrentPath
+            $deadline = [DateTime]::UtcNow.AddSeconds($RunTimeoutSec + 30)
+            while (-not $running.Process.WaitForExit(250) -and [DateTime]::UtcNow -lt $deadline) { }
+            $timedOut = -not $running.Process.HasExited
+            Stop-ProcessTree $running.Process
+            $exit = if ($timedOut) { -1 } else { $running.Process.ExitCode }
+
+            $wall = $user = $sys = $rssKiB = [double]::NaN
+            if (Test-Path -LiteralPath $running.TimeFile) {
+                # GNU time writes 'Command exited with non-zero status N' first when the command failed.
+                $fields = ((Get-Content -LiteralPath $running.TimeFile | Where-Object { $_ -match '^[\d.]+ [\d.]+ [\d.]+ \d+$' } | Select-Object -Last 1) -split ' ')
+                if ($fields.Count -eq 4) { $wall, $user, $sys, $rssKiB = $fields | ForEach-Object { [double]$_ } }
+            }
+            $file = Join-Path $destination 'payload.bin'
+            $size = if (Test-Path -LiteralPath $file) { (Get-Item -LiteralPath $file).Length } else { -1 }
+            $verified = $size -eq $SizeBytes -and (Get-Sha256 $file) -eq $wantSha
+            $detail = if (Test-Path -LiteralPath $running.ResultFile) { Get-Content -LiteralPath $running.ResultFile -Raw | ConvertFrom-Json } else { $null }
+            $ok = $verified -and $exit -eq 0 -and -not [double]::IsNaN($wall)
+            if ($client -eq 'BitTorrent') { $ok = $ok -and $null -ne $detail -and $detail.Status -eq 'Completed' }
+            $run = [pscustomobject]@{
+                Round = $round; Client = $client; Ok = $ok; ExitCode = $exit; Sha256Ok = $verified
+                WallSeconds = $wall; MBps = $SizeBytes / 1e6 / $wall; UserSeconds = $user; SysSeconds = $sys
+                CpuSeconds = $user + $sys; PeakRssMB = $rssKiB * 1024 / 1e6; Detail = $detail
+            }
+            $runs.Add($run)
+            Write-Host ("  round {0} {1,-11} {2,7:N2} s {3,7:N1} MB/s  cpu {4,6:N2} s (user {5:N2}, sys {6:N2})  rss {7,6:N1} MB  {8}" -f
+                $round, $client, $wall, $run.MBps, $run.CpuSeconds, $user, $sys, $run.PeakRssMB,
+                $(if ($ok) { 'sha256 ok' } elseif ($timedOut) { 'TIMED OUT' } else { "FAILED (exit $exit, size $size, sha256 $(if ($verified) { 'ok' } else { 'bad' }))" }))
+            if ($client -eq 'BitTorrent' -and $detail) {
+                Write-Host ("      start-up + import {9:N2} s, cmdlet {8:N2} s, engine {0:N2} s, pwsh start-up + import {1:N2} CPU s, download {2:N2} CPU s, allocated {3:N0} MiB, GCs {4}, peers {5}, hash failures {6}{7}" -f
+                    $detail.EngineSeconds, $detail.StartupCpuSeconds, $detail.DownloadCpuSeconds, $detail.AllocatedMiB,
+                    ($detail.GcCollections -join '/'), $detail.PeersUsed, $detail.HashFailures,
+                    $(if ($detail.Errors) { "; errors: $($detail.Errors -join '; ')" } else { '' }),
+                    $detail.CmdletSeconds, $detail.StartupSeconds)
+            }
+            if (-not $ok) {
+                $exitCode = 1
+                Write-Host "      log tail: $((Read-InteropLog $running.Process) + (Read-InteropLog $running.Process -StdErr) | Select-Object -Last 1)"
+            }
+            $running = $null
+            Remove-Item -LiteralPath $destination -Recurse -Force
+            & sync
+            Start-Sleep -Milliseconds 500
+        }
+    }
+
+    # ---- Summary ----
+    $summary = foreach ($client in $Leecher) {
+        $good = @($runs | Where-Object { $_.Client -eq $client -and $_.Ok })
+        $all = @($runs | Where-Object { $_.Client -eq $client })
+        $wall = Get-Median ($good | ForEach-Object WallSeconds)
+        $cpu = Get-Median ($good | ForEach-Object CpuSeconds)
+        [pscustomobject]@{
+            Client      = $client
+            Version     = $versions[$client]
+            Runs        = "$($good.Count)/$($all.Count)"
+            WallSeconds = $wall
+            MBps        = $SizeBytes / 1e6 / $wall
+            CpuSeconds  = $cpu
+            CpuPerGiB   = $cpu / $GiB
+            UserSeconds = Get-Median ($good | ForEach-Object UserSeconds)
+            SysSeconds  = Get-Median ($good | ForEach-Object SysSeconds)
+            PeakRssMB   = if ($good) { ($good | Measure-Object PeakRssMB -Maximum).Maximum } else { [double]::NaN }
+        }
+    }
+    $fmt = { param($v, $f) if ($null -eq $v -or [double]::IsNaN([double]$v) -or [double]::IsInfinity([double]$v)) { '—' } else { ([double]$v).ToString($f, [Globalization.CultureInfo]::InvariantCulture) } }
+    $cpuModel = (Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '^model name\s*:\s*', ''
+    $md = [System.Collections.Generic.List[string]]::new()
+    $md.Add('# Download benchmark')
+    $md.Add('')
+    $md.Add(("{0:yyyy-MM-dd HH:mm} UTC · {1} MiB payload, {2} KiB pieces ({3} pieces) · {4} round(s), median shown · loopback 127.0.0.1 · {5} × {6} · load average at start {7}" -f
+        [DateTime]::UtcNow, $SizeMiB, $PieceKiB, [Math]::Ceiling($SizeBytes / ($PieceKiB * 1KB)), $Rounds, [Environment]::ProcessorCount,
+        $cpuModel, $loadAtStart))
+    $md.Add('')
+    $md.Add("Seeders, all at once: $(($seeds | ForEach-Object { $versions[$_.Client] }) -join ', '); opentracker (HTTP).")
+    $md.Add('')
+    $md.Add('| leecher | version | runs ok | wall s (median) | MB/s | CPU s (user+sys) | CPU s per GiB | peak RSS MB |')
+    $md.Add('|---|---|---|---|---|---|---|---|')
+    foreach ($s in $summary) {
+        $md.Add("| $($s.Client) | $($s.Version) | $($s.Runs) | $(& $fmt $s.WallSeconds 'N2') | $(& $fmt $s.MBps 'N1') | $(& $fmt $s.CpuSeconds 'N2') ($(& $fmt $s.UserSeconds 'N2')+$(& $fmt $s.SysSeconds 'N2')) | $(& $fmt $s.CpuPerGiB 'N2') | $(& $fmt $s.PeakRssMB 'N1') |")
+    }
+    $ours = $summary | Where-Object Client -eq 'BitTorrent'
+    if ($ours) {
+        $md.Add('')
+        $md.Add('| our ratio | value | goal | met |')
+        $md.Add('|---|---|---|---|')
+        $others = @($summary | Where-Object { $_.Client -ne 'BitTorrent' -and -not [double]::IsNaN($_.MBps) })
+        foreach ($o in $others) {
+            $md.Add("| throughput vs $($o.Client) | $(& $fmt ($ours.MBps / $o.MBps) 'N2')× | | |")
+        }
+        if ($others) {
+            $fastest = $others | Sort-Object MBps -Descending | Select-Object -First 1
+            $ratio = $ours.MBps / $fastest.MBps
+            $md.Add("| throughput vs the faster ($($fastest.Client)) | $(& $fmt $ratio 'N2')× | ≥ 1.2× | $(if ($ratio -ge 1.2) { 'yes' } else { 'no' }) |")
+        }
+        $cmdletSeconds = Get-Median (@($runs | Where-Object { $_.Client -eq 'BitTorrent' -and $_.Ok -and $_.Detail }) | ForEach-Object { $_.Detail.CmdletSeconds })
+        if ($others -and -not [double]::IsNaN($cmdletSeconds)) {
+            # The same ratio without pwsh's own start-up and module import (what a session that is already open sees).
+            $ratioCmdlet = ($SizeBytes / 1e6 / $cmdletSeconds) / $fastest.MBps
+            $md.Add("| throughput vs $($fastest.Client), counting only the cmdlet's $(& $fmt $cmdletSeconds 'N2') s | $(& $fmt $ratioCmdlet 'N2')× | (≥ 1.2×) | $(if ($ratioCmdlet -ge 1.2) { 'yes' } else { 'no' }) |")
+        }
+        $aria = $summary | Where-Object Client -eq 'aria2c'
+        if ($aria -and -not [double]::IsNaN($aria.CpuPerGiB)) {
+            $cpuRatio = $ours.CpuPerGiB / $aria.CpuPerGiB
+            $md.Add("| CPU per GiB vs aria2c | $(& $fmt $cpuRatio 'N2')× | ≤ 2× | $(if ($cpuRatio -le 2) { 'yes' } else { 'no' }) |")
+        }
+        $md.Add("| peak RSS of the pwsh process | $(& $fmt $ours.PeakRssMB 'N1') MB | ≤ 250 MB | $(if ($ours.PeakRssMB -le 250) { 'yes' } else { 'no' }) |")
+    }
+    $md.Add('')
+    $md.Add('Every run, in the order run (wall, CPU and peak RSS from GNU time around the whole process; MB = 10^6 bytes):')
+    $md.Add('')
+    $md.Add('| round | leecher | wall s | MB/s | user s | sys s | peak RSS MB | verified |')
+    $md.Add('|---|---|---|---|---|---|---|---|')
+    foreach ($r in $runs) {
+        $md.Add("| $($r.Round) | $($r.Client) | $(& $fmt $r.WallSeconds 'N2') | $(& $fmt $r.MBps 'N1') | $(& $fmt $r.UserSeconds 'N2') | $(& $fmt $r.SysSeconds 'N2') | $(& $fmt $r.PeakRssMB 'N1') | $(if ($r.Ok) { 'sha256 ok' } else { "FAILED (exit $($r.ExitCode))" }) |")
+    }
+    $oursRuns = @($runs | Where-Object { $_.Client -eq 'BitTorrent' -and $_.Detail })
+    if ($oursRuns) {
+        $md.Add('')
+        $md.Add('Inside the Start-TorrentDownload process (from the child itself): the cmdlet''s own time, CPU spent before the download (pwsh start-up + Import-Module) and during it, managed allocation and GCs (gen0/1/2):')
+        $md.Add('')
+        $md.Add('| round | process s | start-up + import s | cmdlet s | engine s | start-up CPU s | download CPU s (user) | allocated MiB | GCs | peers used | hash failures |')
+        $md.Add('|---|---|---|---|---|---|---|---|---|---|---|')
+        foreach ($r in $oursRuns) {
+            $d = $r.Detail
+            $md.Add("| $($r.Round) | $(& $fmt $r.WallSeconds 'N2') | $(& $fmt $d.StartupSeconds 'N2') | $(& $fmt $d.CmdletSeconds 'N2') | $(& $fmt $d.EngineSeconds 'N2') | $(& $fmt $d.StartupCpuSeconds 'N2') | $(& $fmt $d.DownloadCpuSeconds 'N2') ($(& $fmt $d.DownloadUserSeconds 'N2')) | $(& $fmt $d.AllocatedMiB 'N0') | $($d.GcCollections -join '/') | $($d.PeersUsed) | $($d.HashFailures) |")
+        }
+    }
+    $md.Add('')
+    $md.Add('Leechers: BitTorrent = Start-TorrentDownload in a fresh `pwsh` (module imported from the build output; -Peer with every seeder, plus the torrent''s tracker); aria2c = tracker only, DHT/LPD/PEX off, `--file-allocation=none --seed-time=0 --bt-max-peers=55`; libtorrent = `bench/support/lt_leech.py` (tracker + connect_peer to every seeder, default settings, DHT/LSD/UPnP/NAT-PMP/uTP off). Each run downloads into a fresh empty folder; the client order rotates each round.')
+
+    $text = $md -join [Environment]::NewLine
+    $outDir = Split-Path -Parent $OutputPath
+    if ($outDir -and -not (Test-Path -LiteralPath $outDir)) { $null = New-Item -ItemType Directory -Path $outDir -Force }
+    Set-Content -LiteralPath $OutputPath -Value $text -Encoding utf8
+    Write-Host ''
+    Write-Host $text
+    Write-Host ''
+    Write-Host "Report written to $((Resolve-Path -LiteralPath $OutputPath).ProviderPath)"
+}
+finally {
+    if ($running) { Stop-ProcessTree $running.Process }
+    Stop-InteropProcess
+    if ($workspace -and (Test-Path -LiteralPath $workspace)) {
+        if ($KeepWorkspace) { Write-Host "Workspace kept: $workspace" }
+        else { Remove-Item -LiteralPath $workspace -Recurse -Force -ErrorAction SilentlyContinue }
+    }
+}
+exit $exitCode
