@@ -1048,9 +1048,13 @@ namespace BitTorrent.Download
                     foreach (var s in _sessions)
                         if (!s.PeerHas[partial.Index]) s.Send(PeerMessage.Have(partial.Index));
                     if (_picker.IsComplete)
+                    {
                         foreach (var s in _sessions) if (s.AmInterested) SetInterested(s, false);
+                    }
                     else
+                    {
                         FillAllRequests(); // a slot for a new piece is free: ask now, not at the next tick or block
+                    }
                 }
                 _storage.FinishCompletedFiles(_have, _storage.FilesOf(partial.Index));
             }
