@@ -13,6 +13,7 @@
 
     Opt-in only (not part of the Test task): dotnet pwsh -NoProfile -File ./build.ps1 -Task Bench, or directly
     dotnet pwsh -NoProfile -File bench/Seed.Bench.ps1 -ModulePath out/BitTorrent -SizeMiB 256
+    The parameters match bench/Download.Bench.ps1's where they mean the same, so one -BenchArgs serves both.
     Everything stays on 127.0.0.1 with DHT, LSD, PEX, UPnP and NAT-PMP off; processes are stopped by PID; the work
     folder is removed at the end.
 #>
@@ -20,16 +21,44 @@
 param(
     # The laid-out module (build.ps1 passes out/BitTorrent).
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/BitTorrent'),
+
+    # Payload size in MiB (1 GiB by default; e.g. 256 for a quick run).
     [ValidateRange(1, 16384)] [int] $SizeMiB = 1024,
-    [ValidateSet(256, 512, 1024, 2048, 4096)] [int] $PieceKiB = 1024,
-    [ValidateRange(1, 10)] [int] $Rounds = 1,
-    [ValidateSet('ours', 'libtorrent', 'aria2')] [string[]] $Seeder = @('ours', 'libtorrent', 'aria2'),
-    [ValidateSet('aria2', 'libtorrent')] [string[]] $Leecher = @('aria2', 'libtorrent'),
-    [ValidateRange(30, 3600)] [int] $RunTimeoutSec = 600
+
+    # Piece length in KiB (a power of two).
+    [ValidateSet(16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)] [int] $PieceKiB = 1024,
+
+    # How many times each seeder feeds each leecher.
+    [ValidateRange(1, 50)] [int] $Rounds = 1,
+
+    # Seeders compared, one at a time: BitTorrent (ours), libtorrent, aria2c (a comma-separated string works too).
+    [string[]] $Seeder = @('BitTorrent', 'libtorrent', 'aria2c'),
+
+    # Leechers each seeder feeds: aria2c, libtorrent, and optionally BitTorrent (our downloader).
+    [string[]] $Leecher = @('aria2c', 'libtorrent'),
+
+    # Longest one download may take before it is killed (0: 120 s + 0.5 s per MiB).
+    [ValidateRange(0, 86400)] [int] $RunTimeoutSec = 0,
+
+    # Where the markdown report goes.
+    [string] $OutputPath = (Join-Path $PSScriptRoot '../out/bench/seed.md'),
+
+    # Keep the temporary folder (payload, torrent, logs) for inspection.
+    [switch] $KeepWorkspace,
+
+    # A command (comma-separated) to run our seeder child under, for profiling; the seeder's CPU is summed over its
+    # process tree, so the wrapper's own CPU counts too.
+    [string[]] $ProfileWrapper = @()
 )
 
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
+$Seeder = @($Seeder | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })
+$Leecher = @($Leecher | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })
+$ProfileWrapper = @($ProfileWrapper | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
+foreach ($name in $Seeder) { if ($name -notin 'BitTorrent', 'libtorrent', 'aria2c') { throw "Unknown seeder '$name' (BitTorrent, libtorrent, aria2c)." } }
+foreach ($name in $Leecher) { if ($name -notin 'BitTorrent', 'libtorrent', 'aria2c') { throw "Unknown leecher '$name' (BitTorrent, libtorrent, aria2c)." } }
+if ($RunTimeoutSec -eq 0) { $RunTimeoutSec = 120 + [int]($SizeMiB / 2) }
 $manifest = (Resolve-Path -LiteralPath (Join-Path $ModulePath 'BitTorrent.psd1')).ProviderPath
 Import-Module $manifest
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestSupport/Interop.psm1') -Force
@@ -37,11 +66,25 @@ $python = '/usr/bin/python3'
 $ltPeer = Join-Path $PSScriptRoot '../tests/Pester/TestSupport/lt_peer.py'
 
 function Get-CpuSeconds {
-    <# User + system CPU seconds of a running process (from /proc, so it also works for a process we did not wrap). #>
+    <# User + system CPU seconds of a running process and its descendants (from /proc, so it works for a process we
+       did not start under GNU time). #>
     param([int] $ProcessId)
-    $fields = ((Get-Content -LiteralPath "/proc/$ProcessId/stat" -Raw) -replace '^.*\) ', '') -split ' '
-    # After the command name: field 14 (utime) and 15 (stime) of stat are at 11 and 12 here; clock ticks of 1/100 s.
-    ([double]$fields[11] + [double]$fields[12]) / 100
+    $total = 0.0
+    $pending = [System.Collections.Generic.Queue[int]]::new()
+    $pending.Enqueue($ProcessId)
+    while ($pending.Count -gt 0) {
+        $id = $pending.Dequeue()
+        try { $stat = Get-Content -LiteralPath "/proc/$id/stat" -Raw -ErrorAction Stop } catch { continue }
+        $fields = ($stat -replace '^.*\) ', '') -split ' '
+        # After the command name: stat fields 14 (utime) and 15 (stime) are at 11 and 12 here; ticks of 1/100 s.
+        $total += ([double]$fields[11] + [double]$fields[12]) / 100
+        foreach ($children in Get-ChildItem -Path "/proc/$id/task/*/children" -ErrorAction SilentlyContinue) {
+            foreach ($child in ((Get-Content -LiteralPath $children.FullName -Raw -ErrorAction SilentlyContinue) -split ' ' | Where-Object { $_ })) {
+                $pending.Enqueue([int]$child)
+            }
+        }
+    }
+    $total
 }
 
 function Start-OurSeeder {
@@ -49,8 +92,9 @@ function Start-OurSeeder {
     $port = Get-FreePort
     $pwsh = Get-PwshCommand
     $command = "Import-Module '$manifest'; Start-TorrentSeed -LiteralPath '$TorrentPath' -DataPath '$DataPath' -Port $port -ListenAddress 127.0.0.1 -Duration 01:00:00 | Out-Null"
-    $p = Start-InteropProcess -FilePath $pwsh.FilePath -ArgumentList ($pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-Command', $command)) `
-        -LogDir $Workspace -Name "ours-seed-$port"
+    $line = @($pwsh.FilePath) + $pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-Command', $command)
+    if ($ProfileWrapper.Count -gt 0) { $line = $ProfileWrapper + $line }
+    $p = Start-InteropProcess -FilePath $line[0] -ArgumentList $line[1..($line.Count - 1)] -LogDir $Workspace -Name "ours-seed-$port"
     $p | Add-Member -NotePropertyName Port -NotePropertyValue $port -PassThru
 }
 
@@ -60,7 +104,12 @@ function Invoke-Leecher {
     $timeFile = Join-Path $Workspace 'time.txt'
     $port = Get-FreePort
     $command = switch ($Kind) {
-        'aria2' {
+        'BitTorrent' {
+            $pwsh = Get-PwshCommand
+            @($pwsh.FilePath) + $pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-Command',
+                "Import-Module '$manifest'; `$r = Start-TorrentDownload -LiteralPath '$TorrentPath' -DestinationPath '$Destination' -Port $port -ListenAddress 127.0.0.1 -TimeoutSec 60; if (`$r.Status -ne 'Completed') { exit 1 }")
+        }
+        'aria2c' {
             @('aria2c', '-q', '--enable-dht=false', '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false',
                 '--seed-time=0', '--file-allocation=none', "--listen-port=$port", "--dir=$Destination", '--console-log-level=error',
                 '--summary-interval=0', "--bt-stop-timeout=$RunTimeoutSec", $TorrentPath)
@@ -91,9 +140,9 @@ try {
         foreach ($s in $Seeder) {
             $tracker = Start-OpenTracker -Workspace $work -InfoHash $infoHash -Port $trackerPort
             $seed = switch ($s) {
-                'ours' { Start-OurSeeder -TorrentPath $torrentPath -DataPath $source -Workspace $work }
+                'BitTorrent' { Start-OurSeeder -TorrentPath $torrentPath -DataPath $source -Workspace $work }
                 'libtorrent' { Start-LibtorrentPeer -Mode Seed -TorrentPath $torrentPath -SavePath $source -TimeoutSec 3600 -LogDir $work }
-                'aria2' { Start-Aria2Seeder -TorrentPath $torrentPath -DataDir $source -SeedMinutes 60 -LogDir $work }
+                'aria2c' { Start-Aria2Seeder -TorrentPath $torrentPath -DataDir $source -SeedMinutes 60 -LogDir $work }
             }
             try {
                 Wait-Until -TimeoutSec 180 -IntervalMs 500 -Because "the $s seeder to check its data and announce" -Condition {
@@ -137,20 +186,28 @@ try {
     Write-Host 'Runs:'
     $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 
-    # Per leecher: our best-of-rounds throughput and CPU against each other seeder's.
+    # Per leecher: our best-of-rounds throughput and mean seeder CPU against each other seeder's, and against the best.
+    $best = { param($list) ($list | Measure-Object 'MB/s' -Maximum).Maximum }
+    $cpu = { param($list) ($list | Measure-Object SeederCpu -Average).Average }
     $summary = foreach ($l in $Leecher) {
-        $ours = @($rows | Where-Object { $_.Seeder -eq 'ours' -and $_.Leecher -eq $l })
+        $ours = @($rows | Where-Object { $_.Seeder -eq 'BitTorrent' -and $_.Leecher -eq $l })
         if ($ours.Count -eq 0) { continue }
-        foreach ($other in $Seeder | Where-Object { $_ -ne 'ours' }) {
-            $theirs = @($rows | Where-Object { $_.Seeder -eq $other -and $_.Leecher -eq $l })
+        $others = @($Seeder | Where-Object { $_ -ne 'BitTorrent' })
+        foreach ($other in $others + @(if ($others.Count -gt 1) { 'best of them' })) {
+            $theirs = if ($other -eq 'best of them') {
+                # The fastest other seeder for this leecher.
+                $fastest = $others | Sort-Object -Descending -Property { $name = $_; & $best @($rows | Where-Object { $_.Seeder -eq $name -and $_.Leecher -eq $l }) } | Select-Object -First 1
+                @($rows | Where-Object { $_.Seeder -eq $fastest -and $_.Leecher -eq $l })
+            }
+            else { @($rows | Where-Object { $_.Seeder -eq $other -and $_.Leecher -eq $l }) }
             if ($theirs.Count -eq 0) { continue }
-            $ourRate = ($ours | Measure-Object 'MB/s' -Maximum).Maximum
-            $theirRate = ($theirs | Measure-Object 'MB/s' -Maximum).Maximum
-            $ourCpu = ($ours | Measure-Object SeederCpu -Average).Average
-            $theirCpu = ($theirs | Measure-Object SeederCpu -Average).Average
+            $ourRate = & $best $ours
+            $theirRate = & $best $theirs
+            $ourCpu = & $cpu $ours
+            $theirCpu = & $cpu $theirs
             [pscustomobject]@{
                 Leecher              = $l
-                'Ours vs'            = $other
+                'Ours vs'            = if ($other -eq 'best of them') { "best ($($theirs[0].Seeder))" } else { $other }
                 'Our MB/s'           = $ourRate
                 'Their MB/s'         = $theirRate
                 'Throughput ratio'   = [Math]::Round($ourRate / [Math]::Max(0.001, $theirRate), 2)
@@ -164,9 +221,36 @@ try {
         Write-Host 'Our seeder relative to the others (throughput: best round; CPU: mean seeder CPU seconds per run; >1 = more):'
         $summary | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     }
+
+    # The same tables as markdown, for notes and pull requests.
+    function ConvertTo-MarkdownTable {
+        param([object[]] $Rows)
+        if (-not $Rows) { return '' }
+        $names = $Rows[0].PSObject.Properties.Name
+        $lines = @(('| ' + ($names -join ' | ') + ' |'), ('|' + (($names | ForEach-Object { '---' }) -join '|') + '|'))
+        foreach ($r in $Rows) { $lines += '| ' + (($names | ForEach-Object { "$($r.$_)" }) -join ' | ') + ' |' }
+        $lines -join "`n"
+    }
+    $report = @(
+        "# Seed bench: $SizeMiB MiB, $PieceKiB KiB pieces, $Rounds round(s), $(Get-Date -Format 'yyyy-MM-dd HH:mm')"
+        ''
+        "$([Environment]::ProcessorCount) CPU cores; every peer on 127.0.0.1. Leecher seconds are wall time from start to exit (GNU time);"
+        'seeder CPU is what the seeding process (tree) used during that run.'
+        ''
+        (ConvertTo-MarkdownTable $rows)
+        ''
+        '## Our seeder relative to the others'
+        ''
+        (ConvertTo-MarkdownTable @($summary))
+    ) -join "`n"
+    $outDir = Split-Path -Parent $OutputPath
+    if ($outDir -and -not (Test-Path -LiteralPath $outDir)) { $null = New-Item -ItemType Directory -Path $outDir -Force }
+    Set-Content -LiteralPath $OutputPath -Value $report -Encoding utf8
+    Write-Host "Report written to $((Resolve-Path -LiteralPath $OutputPath).ProviderPath)"
     if (@($rows | Where-Object Sha256 -NE 'ok').Count -gt 0) { throw 'A leecher got a copy whose sha256 does not match.' }
 }
 finally {
     Stop-InteropProcess
-    if (Test-Path -LiteralPath $work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue }
+    if ($KeepWorkspace) { Write-Host "Workspace kept: $work" }
+    elseif (Test-Path -LiteralPath $work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue }
 }
