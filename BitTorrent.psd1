@@ -13,6 +13,7 @@
         'Bencode.Format.ps1xml'
         'Trackers.Format.ps1xml'
         'Wire.Format.ps1xml'
+        'Hashing.Format.ps1xml'
         'Download.Format.ps1xml'
     )
     CmdletsToExport      = @(
@@ -22,6 +23,8 @@
         'Get-TorrentPeer'
         'Get-TorrentTracker'
         'Invoke-PeerHandshake'
+        'New-Torrent'
+        'Test-Torrent'
         'Start-TorrentDownload'
         'Start-TorrentSeed'
     )

@@ -48,11 +48,16 @@ param(
 
     # A command (comma-separated) to run our seeder child under, for profiling; the seeder's CPU is summed over its
     # process tree, so the wrapper's own CPU counts too.
-    [string[]] $ProfileWrapper = @()
+    [string[]] $ProfileWrapper = @(),
+
+    # build.ps1 -BenchArgs goes to every bench: arguments meant for another one end up here, unused.
+    [Parameter(ValueFromRemainingArguments)]
+    [object[]] $OtherBenchArguments
 )
 
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
+if ($OtherBenchArguments) { Write-Host "Seed bench: ignoring arguments for other benches: $($OtherBenchArguments -join ' ')" }
 $Seeder = @($Seeder | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })
 $Leecher = @($Leecher | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })
 $ProfileWrapper = @($ProfileWrapper | ForEach-Object { $_ -split ',' } | Where-Object { $_ })

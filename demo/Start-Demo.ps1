@@ -24,6 +24,8 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+# Plain text when the output goes to a file or a CI log (no ANSI colour codes in the table).
+if ([Console]::IsOutputRedirected -and $PSStyle) { $PSStyle.OutputRendering = 'PlainText' }
 Import-Module (Join-Path $ModulePath 'BitTorrent.psd1') -Force
 
 function Get-FreePort {

@@ -33,8 +33,10 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 $PSStyle.OutputRendering = 'PlainText'
 
+# Left out of syntax and parameter lists (Get-Help adds [<CommonParameters>] itself). -WhatIf and -Confirm are kept:
+# they belong in the syntax of a cmdlet that supports ShouldProcess, as in PowerShell's own help.
 $CommonParameters = [System.Collections.Generic.HashSet[string]]::new([string[]](
-        [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters),
+        [System.Management.Automation.PSCmdlet]::CommonParameters + @('UseTransaction')),
     [StringComparer]::OrdinalIgnoreCase)
 $Ns = @{
     maml    = 'http://schemas.microsoft.com/maml/2004/10'

@@ -60,7 +60,19 @@ BeforeAll {
             (Start-LibtorrentPeer -Mode Seed -TorrentPath $case.Torrent -SavePath $source -TimeoutSec 1200 -LogDir $Workspace).EndPoint
         })
     $Seeders.qbittorrent = @((Start-QBittorrentSeeder -TorrentPath $Both.Torrent -DataDir $source -Workspace $Workspace).EndPoint)
-    $Seeders.transmission = @((Start-TransmissionSeeder -TorrentPath $Both.Torrent -DataDir $source -Workspace $Workspace).EndPoint)
+    # Transmission turns away an incoming connection while another handshake from the same IP address is under way,
+    # and on loopback every client is 127.0.0.1: with the other seeders dialling it through the tracker, our
+    # connections could be refused for a whole minute. The single-client test therefore gets its own
+    # transmission-daemon, given the same torrents without an announce URL (same info-hash), known to nobody else.
+    $quiet = Join-Path $Workspace 'no-announce'
+    $null = New-Item -ItemType Directory -Path $quiet
+    $quietTorrents = foreach ($case in $Both) {
+        $t = New-MkTorrent -SourcePath (Join-Path $source $case.Leaf) -OutFile (Join-Path $quiet "$($case.Name).torrent")
+        if ((Get-ReferenceInfoHash $t.FullName) -ne $case.InfoHash) { throw "the torrent without announce URL has another info-hash" }
+        $t.FullName
+    }
+    $Seeders.transmission = @((Start-TransmissionSeeder -TorrentPath $quietTorrents -DataDir $source -Workspace $Workspace).EndPoint)
+    $null = Start-TransmissionSeeder -TorrentPath $Both.Torrent -DataDir $source -Workspace $Workspace  # in the swarm only
     $Seeders.aria2 = @((Start-Aria2Seeder -TorrentPath $Both.Torrent -DataDir $source -LogDir $Workspace).EndPoint)
 
     # Wait until every seeder has announced, read with a plain HttpClient (not our code); opentracker closes after

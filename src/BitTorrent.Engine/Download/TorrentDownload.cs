@@ -7,6 +7,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
+using BitTorrent.Hashing;
 using BitTorrent.Metainfo;
 using BitTorrent.Storage;
 using BitTorrent.Trackers;
@@ -217,7 +218,7 @@ namespace BitTorrent.Download
                 throw new DownloadException(DownloadError.DestinationWriteFailed, $"Cannot prepare the destination '{_destination}': {ex.Message}", ex);
             }
 
-            await Task.Run(() => RestoreVerifiedPieces(token), token).ConfigureAwait(false);
+            await Task.Run(() => RestoreVerifiedPiecesAsync(token), token).ConfigureAwait(false);
             foreach (var p in Enumerable.Range(0, _torrent.PieceCount))
                 if (_have[p] && _wanted[p]) _bytesVerified += _torrent.GetPieceLength(p);
             _bytesResumed = _bytesVerified;
@@ -238,7 +239,7 @@ namespace BitTorrent.Download
         /// last-write time the record saved; every other piece with data on disk (written after the last save, before a
         /// crash; or in a file changed since) is hash-checked, so a restart re-downloads no more than what was in
         /// flight and never trusts data someone else modified.</summary>
-        private void RestoreVerifiedPieces(CancellationToken token)
+        private async Task RestoreVerifiedPiecesAsync(CancellationToken token)
         {
             var storage = _storage!;
             var record = ResumeRecord.TryLoad(_destination, _torrent);
@@ -264,24 +265,13 @@ namespace BitTorrent.Download
                 if (trusted > 0) _messages.Enqueue($"Resumed {trusted} verified piece(s) from the resume record.");
                 return;
             }
+            // The same check as Test-Torrent, on the files as they are now (final or .part names).
+            var paths = Enumerable.Range(0, _torrent.Files.Count).Select(storage.ExistingPath).ToArray();
+            var location = TorrentDataLocation.FromPaths(_torrent, storage.Root, paths);
+            var check = await PieceVerifier.VerifyAsync(_torrent, location, new VerificationOptions { Pieces = toCheck }, null, token).ConfigureAwait(false);
             int valid = 0;
-            var validFlags = new bool[toCheck.Count];
-            Parallel.For(0, toCheck.Count, new ParallelOptions { CancellationToken = token, MaxDegreeOfParallelism = Environment.ProcessorCount },
-                () => (Sha: SHA1.Create(), Buffer: new byte[_torrent.PieceLength]),
-                (i, _, state) =>
-                {
-                    int piece = toCheck[i];
-                    int length = _torrent.GetPieceLength(piece);
-                    if (storage.TryReadPiece(piece, state.Buffer))
-                    {
-                        var hash = state.Sha.ComputeHash(state.Buffer, 0, length);
-                        if (hash.AsSpan().SequenceEqual(_torrent.GetPieceHash(piece))) validFlags[i] = true;
-                    }
-                    return state;
-                },
-                state => state.Sha.Dispose());
-            for (int i = 0; i < toCheck.Count; i++)
-                if (validFlags[i]) { _have.Set(toCheck[i]); valid++; }
+            foreach (int p in toCheck)
+                if (check.Pieces[p] == PieceState.Valid) { _have.Set(p); valid++; }
             _messages.Enqueue($"Resume: {trusted} piece(s) from the resume record, {valid} of {toCheck.Count} other piece(s) on disk verified by hashing.");
         }
 

@@ -96,33 +96,6 @@ namespace BitTorrent.Storage
             }
         }
 
-        /// <summary>Reads a piece back from disk (final or .part files) for the resume check; false if data is missing.</summary>
-        public bool TryReadPiece(int piece, byte[] buffer)
-        {
-            foreach (var span in Spans(piece))
-            {
-                var f = _torrent.Files[span.File];
-                if (f.IsPadding) { Array.Clear(buffer, span.PieceOffset, span.Length); continue; }
-                string? path = ExistingPath(span.File);
-                if (path is null) return false;
-                lock (_sync)
-                {
-                    if (_open.TryGetValue(span.File, out var open)) open.Flush();
-                }
-                using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
-                if (fs.Length < span.FileOffset + span.Length) return false;
-                fs.Position = span.FileOffset;
-                int read = 0;
-                while (read < span.Length)
-                {
-                    int n = fs.Read(buffer, span.PieceOffset + read, span.Length - read);
-                    if (n == 0) return false;
-                    read += n;
-                }
-            }
-            return true;
-        }
-
         /// <summary>Reads one block of a verified piece for upload into <paramref name="destination"/> (its length is
         /// the block's); false when the data cannot be read (a file was removed under us). Thread-safe.</summary>
         public bool TryReadBlock(int piece, int offset, byte[] destination, int length)

@@ -1,8 +1,10 @@
 using System;
 using System.IO;
 using System.Management.Automation;
+using BitTorrent.Creation;
 using BitTorrent.Bencoding;
 using BitTorrent.Metainfo;
+using BitTorrent.Storage;
 using BitTorrent.Trackers;
 using BitTorrent.Wire;
 
@@ -41,6 +43,69 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string HandshakeInfoHashMismatchId = "HandshakeInfoHashMismatch";
         public const string ProtocolViolationId = "ProtocolViolation";
         public const string PeerHandshakeFailedId = "PeerHandshakeFailed";
+
+        // Creating torrents (New-Torrent).
+        public const string TorrentSourceNotFoundId = "TorrentSourceNotFound";
+        public const string TorrentSourceEmptyId = "TorrentSourceEmpty";
+        public const string TorrentSourceTooLargeId = "TorrentSourceTooLarge";
+        public const string TorrentSourceUnreadableId = "TorrentSourceUnreadable";
+        public const string TorrentSourceChangedId = "TorrentSourceChanged";
+        public const string InvalidPieceSizeId = "InvalidPieceSize";
+        public const string InvalidWebSeedUrlId = "InvalidWebSeedUrl";
+        public const string TorrentTooLargeId = "TorrentTooLarge";
+        public const string OutFileExistsId = "OutFileExists";
+        public const string OutFileConflictId = "OutFileConflict";
+        public const string OutFileWriteFailedId = "OutFileWriteFailed";
+
+        // Verifying data (Test-Torrent).
+        public const string DataPathNotFoundId = "DataPathNotFound";
+        public const string DataPathIsFileId = "DataPathIsFile";
+        public const string PathOutsideDataFolderId = "PathOutsideDataFolder";
+        public const string DataReadFailedId = "DataReadFailed";
+
+        /// <summary>A torrent that could not be created, with an id per reason.</summary>
+        public static ErrorRecord CreationFailed(TorrentCreationException ex, string source)
+        {
+            var (id, category, action) = ex.Error switch
+            {
+                TorrentCreationError.SourceNotFound => (TorrentSourceNotFoundId, ErrorCategory.ObjectNotFound,
+                    "Check the path; a symbolic link given as the source must lead to an existing file or folder."),
+                TorrentCreationError.NoFiles => (TorrentSourceEmptyId, ErrorCategory.InvalidData,
+                    "A torrent needs at least one non-empty file; hidden files count unless -ExcludeHidden is given."),
+                TorrentCreationError.TooManyFiles => (TorrentSourceTooLargeId, ErrorCategory.LimitsExceeded,
+                    "Split the content into several torrents."),
+                TorrentCreationError.SourceUnreadable => (TorrentSourceUnreadableId, ErrorCategory.ReadError,
+                    "Check the permissions of the folder."),
+                TorrentCreationError.SourceChanged => (TorrentSourceChangedId, ErrorCategory.ReadError,
+                    "A file changed while it was hashed; run the command again once nothing writes to the files."),
+                TorrentCreationError.InvalidPieceLength => (InvalidPieceSizeId, ErrorCategory.InvalidArgument,
+                    "Use -PieceSize Auto, or a power of two from 16 KiB to 256 MiB that gives at most 2 097 152 pieces."),
+                TorrentCreationError.InvalidUrl => (InvalidTrackerUrlId, ErrorCategory.InvalidArgument,
+                    "Give absolute URLs with a host."),
+                _ => (TorrentTooLargeId, ErrorCategory.LimitsExceeded,
+                    "Use a larger -PieceSize: the piece hashes make up most of a .torrent file."),
+            };
+            var record = new ErrorRecord(ex, id, category, source);
+            record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = action };
+            return record;
+        }
+
+        /// <summary>A data path that cannot be used for a torrent.</summary>
+        public static ErrorRecord DataPathFailed(StorageException ex, TorrentInfo torrent)
+        {
+            var (id, category, action) = ex.Error switch
+            {
+                StorageError.DataPathNotFound => (DataPathNotFoundId, ErrorCategory.ObjectNotFound,
+                    "Give the folder that contains the torrent's file or folder (where the download was saved)."),
+                StorageError.DataPathIsFile => (DataPathIsFileId, ErrorCategory.InvalidArgument,
+                    "A multi-file torrent needs the folder that contains its own folder, not a file."),
+                _ => (PathOutsideDataFolderId, ErrorCategory.SecurityError,
+                    "The torrent names a path outside the data folder; it is not read."),
+            };
+            var record = new ErrorRecord(ex, id, category, ex.Path);
+            record.ErrorDetails = new ErrorDetails($"'{torrent.Name}': {ex.Message}") { RecommendedAction = action };
+            return record;
+        }
 
         public static ErrorRecord FileNotFound(string path, bool isDirectory) => new ErrorRecord(
             isDirectory

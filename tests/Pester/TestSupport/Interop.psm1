@@ -8,6 +8,7 @@ Set-StrictMode -Version 3.0
 
 $script:Started = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
 $script:LtPeerScript = Join-Path $PSScriptRoot 'lt_peer.py'
+$script:LtHashScript = Join-Path $PSScriptRoot 'lt_hash.py'
 $script:Python = '/usr/bin/python3'   # Debian's python3-libtorrent imports only with the system interpreter
 
 function Get-FreePort {
@@ -86,7 +87,7 @@ function New-RandomFile {
         }
     }
     finally { $stream.Dispose() }
-    Get-Item -LiteralPath $Path
+    Get-Item -LiteralPath $Path -Force   # -Force: a hidden name (.x) is a valid payload too
 }
 
 function New-TestPayload {
@@ -461,6 +462,37 @@ function Start-QBittorrentLeecher {
     Start-QBittorrentSeeder -TorrentPath $TorrentPath -DataDir $DataDir -Workspace $Workspace -Port $Port -TimeoutSec $TimeoutSec
 }
 
+function Invoke-LibtorrentTool {
+    <#
+        Runs tests/Pester/TestSupport/lt_hash.py (python3-libtorrent as a reference): 'create' makes a v1
+        torrent with create_torrent, 'check' runs libtorrent's own check of data under a save path, 'info' reads a
+        .torrent. Returns the JSON it prints as an object; throws when it fails or runs longer than TimeoutSec.
+    #>
+    param(
+        [Parameter(Mandatory)] [ValidateSet('create', 'check', 'info')] [string] $Command,
+        [Parameter(Mandatory)] [string[]] $ArgumentList,
+        [int] $TimeoutSec = 300
+    )
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($script:Python)
+    foreach ($a in @($script:LtHashScript, $Command) + $ArgumentList) { $psi.ArgumentList.Add([string]$a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    $p = [System.Diagnostics.Process]::Start($psi)
+    try {
+        $stdout = $p.StandardOutput.ReadToEndAsync()
+        $stderr = $p.StandardError.ReadToEndAsync()
+        if (-not $p.WaitForExit($TimeoutSec * 1000)) {
+            $p.Kill()
+            throw "lt_hash.py $Command timed out after $TimeoutSec s."
+        }
+        $p.WaitForExit()
+        if ($p.ExitCode -ne 0) { throw "lt_hash.py $Command failed ($($p.ExitCode)): $($stderr.Result)" }
+        $stdout.Result | ConvertFrom-Json
+    }
+    finally { $p.Dispose() }
+}
+
 function Get-PwshCommand {
     <#
         How to start another PowerShell like the one running: FilePath plus the leading arguments. Under
@@ -497,4 +529,4 @@ Export-ModuleMember -Function Get-FreePort, Wait-Until, New-InteropWorkspace, Ne
     New-MkTorrent, Get-ReferenceInfoHash, Start-InteropProcess, Read-InteropLog, Stop-InteropProcess, Start-OpenTracker,
     Test-TcpPort, Start-LibtorrentPeer, Start-Aria2Seeder, Start-TransmissionSeeder, Start-QBittorrentSeeder,
     Start-TransmissionLeecher, Wait-TransmissionComplete, Start-QBittorrentLeecher,
-    Get-PwshCommand, Get-FileSha256Map
+    Get-PwshCommand, Get-FileSha256Map, Invoke-LibtorrentTool

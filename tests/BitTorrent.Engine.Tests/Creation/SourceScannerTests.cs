@@ -1,0 +1,108 @@
+using Xunit;
+using BitTorrent.Creation;
+using BitTorrent.Tests.Storage;
+
+namespace BitTorrent.Tests.Creation;
+
+public class SourceScannerTests
+{
+    [Fact]
+    public void FolderFilesAreSortedByPathAndEmptyFoldersLeaveNoTrace()
+    {
+        using var dir = new TempFolder();
+        dir.Write("src/z.bin", 3);
+        dir.Write("src/sub/deep/x.dat", 2);
+        dir.Write("src/sub-file", 1);
+        dir.Write("src/A.txt", 1);
+        dir.Write("src/empty.txt", 0);
+        dir.Write("src/.hidden", 4);
+        Directory.CreateDirectory(dir.Combine("src/nothing/inside"));
+
+        var scan = SourceScanner.Scan(dir.Combine("src"));
+        Assert.True(scan.IsDirectory);
+        Assert.Equal("src", scan.Name);
+        Assert.Equal(new[] { ".hidden", "A.txt", "empty.txt", "sub-file", "sub/deep/x.dat", "z.bin" },
+            scan.Files.Select(f => f.RelativePath));
+        Assert.Equal(new[] { "sub", "deep", "x.dat" }, scan.Files[4].PathSegments);
+        Assert.Equal(11, scan.TotalLength);
+    }
+
+    [Fact]
+    public void HiddenEntriesAreLeftOutOnlyWhenAsked()
+    {
+        using var dir = new TempFolder();
+        dir.Write("src/.git/config", 3);
+        dir.Write("src/.env", 3);
+        dir.Write("src/visible", 3);
+        var all = SourceScanner.Scan(dir.Combine("src"));
+        Assert.Equal(3, all.Files.Count);
+        var visible = SourceScanner.Scan(dir.Combine("src"), new SourceScanOptions { IncludeHidden = false });
+        Assert.Equal(new[] { "visible" }, visible.Files.Select(f => f.RelativePath));
+        Assert.Equal(2, visible.Skipped.Count);
+    }
+
+    [Fact]
+    public void ExcludedFilesAreLeftOutAndListed()
+    {
+        using var dir = new TempFolder();
+        dir.Write("src/data.bin", 5);
+        dir.Write("src/src.torrent", 7);
+        var options = new SourceScanOptions();
+        options.ExcludedFiles.Add(dir.Combine("src/src.torrent"));
+        var scan = SourceScanner.Scan(dir.Combine("src"), options);
+        Assert.Equal(new[] { "data.bin" }, scan.Files.Select(f => f.RelativePath));
+        Assert.Equal(new[] { "src.torrent: excluded" }, scan.Skipped);
+    }
+
+    [Fact]
+    public void ASingleFileIsASingleFileSource()
+    {
+        using var dir = new TempFolder();
+        dir.Write("one.iso", 10);
+        var scan = SourceScanner.Scan(dir.Combine("one.iso"));
+        Assert.False(scan.IsDirectory);
+        Assert.Equal("one.iso", scan.Name);
+        Assert.Equal("one.iso", scan.Files.Single().RelativePath);
+        var missing = Assert.Throws<TorrentCreationException>(() => SourceScanner.Scan(dir.Combine("nope")));
+        Assert.Equal(TorrentCreationError.SourceNotFound, missing.Error);
+    }
+
+    [Fact]
+    public void LinksAreSkippedUnlessFollowedAndLoopsAreCut()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        using var dir = new TempFolder();
+        using var outside = new TempFolder();
+        dir.Write("src/real/f", 5);
+        outside.Write("ext/g", 7);
+        File.CreateSymbolicLink(dir.Combine("src/file-link"), dir.Combine("src/real/f"));
+        Directory.CreateSymbolicLink(dir.Combine("src/ext-link"), outside.Combine("ext"));
+        Directory.CreateSymbolicLink(dir.Combine("src/real/loop"), dir.Combine("src"));
+        File.CreateSymbolicLink(dir.Combine("src/broken"), dir.Combine("src/none"));
+
+        var strict = SourceScanner.Scan(dir.Combine("src"));
+        Assert.Equal(new[] { "real/f" }, strict.Files.Select(f => f.RelativePath));
+        Assert.Equal(4, strict.Skipped.Count);
+
+        var following = SourceScanner.Scan(dir.Combine("src"), new SourceScanOptions { FollowSymbolicLinks = true });
+        Assert.Equal(new[] { "ext-link/g", "file-link", "real/f" }, following.Files.Select(f => f.RelativePath));
+        Assert.Equal(5, following.Files.Single(f => f.RelativePath == "file-link").Length);   // the target's length
+        Assert.Contains(following.Skipped, s => s.StartsWith("real/loop", StringComparison.Ordinal));
+        Assert.Contains(following.Skipped, s => s.StartsWith("broken", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void NamesOtherClientsWouldChangeAreWarnedAbout()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        using var dir = new TempFolder();
+        dir.Write("src/CON.txt", 1);
+        dir.Write("src/a:b", 1);
+        dir.Write("src/Readme", 1);
+        dir.Write("src/README", 1);
+        var scan = SourceScanner.Scan(dir.Combine("src"));
+        Assert.Contains(scan.Warnings, w => w.Contains("'CON.txt'"));
+        Assert.Contains(scan.Warnings, w => w.Contains("'a:b'"));
+        Assert.Contains(scan.Warnings, w => w.Contains("only in case"));
+    }
+}
