@@ -53,7 +53,7 @@ namespace BitTorrent.Download
         public int UploadSlots { get; init; } = 8;
 
         /// <summary>Upload requests accepted per peer and not yet served; more are rejected (BEP 6) or ignored.</summary>
-        public int MaxUploadQueue { get; init; } = 500;
+        public int MaxUploadQueue { get; init; } = 2000;
 
         /// <summary>Seed what is on disk and never download: incomplete data is an error (SeedDataIncomplete).</summary>
         public bool SeedOnly { get; init; }
@@ -67,6 +67,17 @@ namespace BitTorrent.Download
         /// <summary>Keep seeding after completion until uploaded / size reaches this (null: no ratio-based seeding).
         /// With both SeedTime and SeedRatio, seeding stops when the first is reached.</summary>
         public double? SeedRatio { get; init; }
+
+        /// <summary>Caps upload bytes per second (null: unlimited). One limiter may be shared by several downloads
+        /// (a cmdlet's batch) so the cap holds for all of them together.</summary>
+        public RateLimiter? UploadLimiter { get; init; }
+
+        /// <summary>Caps download bytes per second (null: unlimited); shareable like <see cref="UploadLimiter"/>.</summary>
+        public RateLimiter? DownloadLimiter { get; init; }
+
+        /// <summary>A peer whose socket accepts nothing of what we send for this long has stopped reading: it is
+        /// disconnected, so it holds neither an upload slot nor our memory.</summary>
+        public TimeSpan SendStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
         /// <summary>Hash failures after which a peer that sent bad data is banned.</summary>
         public int BanAfterHashFailures { get; init; } = 2;

@@ -21,8 +21,6 @@ namespace BitTorrent.Download
         private long _uploadWindowBytes;
         private double _uploadRate;
         private readonly object _uploadLock = new object();
-        private readonly HashSet<long> _cancelledUploads = new HashSet<long>();
-        private int _pendingUploads;
 
         public PeerSession(PeerConnection connection, IPEndPoint endPoint, Handshake handshake, int pieceCount)
         {
@@ -73,53 +71,108 @@ namespace BitTorrent.Download
         public bool PeerInterested { get; set; }
         public DateTime UnchokedAt { get; set; }
 
+        /// <summary>When we last choked the peer (or connected): the seeding round robin serves the longest-waiting first.</summary>
+        public DateTime ChokedAt { get; set; } = DateTime.UtcNow;
+
+        /// <summary>Pieces the peer may request while we choke it (BEP 6 allowed fast), as we told it.</summary>
+        public HashSet<int> OurAllowedFast { get; } = new HashSet<int>();
+
         /// <summary>Payload bytes sent to this peer (updated by the send loop).</summary>
-        public long BytesUploaded => System.Threading.Interlocked.Read(ref _bytesUploaded);
+        public long BytesUploaded => Interlocked.Read(ref _bytesUploaded);
         private long _bytesUploaded;
 
         /// <summary>Payload bytes per second sent, smoothed over ticks.</summary>
         public double UploadRate => _uploadRate;
 
         /// <summary>Requests accepted and not yet served (thread-safe).</summary>
-        public int PendingUploads => System.Threading.Volatile.Read(ref _pendingUploads);
+        public int PendingUploads
+        {
+            get { lock (_uploadLock) return _uploads.Count; }
+        }
 
         /// <summary>Reads a block we have from disk into a pooled buffer; null if it cannot be read.</summary>
         public Func<BlockRequest, PooledBuffer?>? ReadBlock { get; set; }
 
-        /// <summary>Queues a block to upload. Only a marker is queued: the data is read from disk when the send
+        /// <summary>Shared upload cap (null: none); the send loop waits on it before each block.</summary>
+        public RateLimiter? UploadLimiter { get; set; }
+
+        /// <summary>Most control messages (haves, rejects, …) queued for a peer that does not read them; past it the
+        /// connection is closed rather than let the queue grow.</summary>
+        public int MaxQueuedMessages { get; set; } = 4096;
+
+        /// <summary>Why the session closed itself (outbox overflow), for the user's log; null otherwise.</summary>
+        public string? CloseReason => Volatile.Read(ref _closeReason);
+        private string? _closeReason;
+
+        /// <summary>Queues a block to upload. Only the request is queued: the data is read from disk when the send
         /// loop is about to write it, so a peer that stops reading costs at most one block of memory.</summary>
         public void QueueUpload(BlockRequest block)
         {
-            System.Threading.Interlocked.Increment(ref _pendingUploads);
-            int generation;
-            lock (_uploadLock)
-            {
-                _cancelledUploads.Remove(block.Key);
-                generation = _chokeGeneration;
-            }
-            // The marker's details go first: the send loop may take the marker the moment it is queued.
-            _uploadMarkers.Enqueue((block.Length, generation));
-            Send(PeerMessage.Piece(block.Piece, block.Offset, ReadOnlyMemory<byte>.Empty));
+            lock (_uploadLock) _uploads.AddLast(block);
+            // One wake-up marker at most is in the outbox: the send loop serves the whole queue when it takes it.
+            if (Interlocked.Exchange(ref _uploadWakeQueued, 1) == 0)
+                _outbox.Writer.TryWrite(PeerMessage.Piece(0, 0, ReadOnlyMemory<byte>.Empty));
         }
 
-        private readonly System.Collections.Concurrent.ConcurrentQueue<(int Length, int Generation)> _uploadMarkers =
-            new System.Collections.Concurrent.ConcurrentQueue<(int Length, int Generation)>();
-        private int _chokeGeneration;
-
-        /// <summary>The peer cancelled a request, or we choked it: drop it if it is still queued.</summary>
-        public void CancelUpload(BlockRequest block)
-        {
-            lock (_uploadLock) _cancelledUploads.Add(block.Key);
-        }
-
-        /// <summary>Drops every upload queued so far (we choked the peer); later ones are served.</summary>
-        public void CancelAllUploads()
+        /// <summary>The peer cancelled a request: true if it was still queued (now dropped).</summary>
+        public bool CancelUpload(BlockRequest block)
         {
             lock (_uploadLock)
             {
-                _chokeGeneration++;
-                _cancelledUploads.Clear();
+                for (var node = _uploads.First; node is not null; node = node.Next)
+                {
+                    if (!node.Value.Equals(block)) continue;
+                    _uploads.Remove(node);
+                    return true;
+                }
             }
+            return false;
+        }
+
+        /// <summary>We choked the peer: drops every queued request except those for <paramref name="keep"/> pieces
+        /// (allowed fast) and returns the dropped ones, to reject them (BEP 6).</summary>
+        public List<BlockRequest> DropQueuedUploads(ICollection<int> keep)
+        {
+            var dropped = new List<BlockRequest>();
+            lock (_uploadLock)
+            {
+                for (var node = _uploads.First; node is not null;)
+                {
+                    var next = node.Next;
+                    if (!keep.Contains(node.Value.Piece))
+                    {
+                        dropped.Add(node.Value);
+                        _uploads.Remove(node);
+                    }
+                    node = next;
+                }
+            }
+            return dropped;
+        }
+
+        private readonly LinkedList<BlockRequest> _uploads = new LinkedList<BlockRequest>();
+        private int _uploadWakeQueued;
+        private int _queuedMessages;
+        private long _sendBlockedSince;
+
+        private bool TryTakeUpload(out BlockRequest block)
+        {
+            lock (_uploadLock)
+            {
+                var first = _uploads.First;
+                if (first is null) { block = default; return false; }
+                _uploads.RemoveFirst();
+                block = first.Value;
+                return true;
+            }
+        }
+
+        /// <summary>True when a socket write has been waiting longer than <paramref name="limit"/>: the peer stopped
+        /// reading (thread-safe).</summary>
+        public bool SendStalled(DateTime now, TimeSpan limit)
+        {
+            long since = Interlocked.Read(ref _sendBlockedSince);
+            return since != 0 && now.Ticks - since > limit.Ticks;
         }
 
         /// <summary>Payload bytes per second, smoothed over ticks.</summary>
@@ -137,17 +190,30 @@ namespace BitTorrent.Download
             double instant = seconds > 0 ? _rateWindowBytes / seconds : 0;
             _rate = _rate == 0 ? instant : 0.6 * instant + 0.4 * _rate;
             _rateWindowBytes = 0;
-            long up = System.Threading.Interlocked.Exchange(ref _uploadWindowBytes, 0);
+            long up = Interlocked.Exchange(ref _uploadWindowBytes, 0);
             double upInstant = seconds > 0 ? up / seconds : 0;
             _uploadRate = _uploadRate == 0 ? upInstant : 0.6 * upInstant + 0.4 * _uploadRate;
         }
 
         public void Send(PeerMessage message)
         {
-            if (!_outbox.Writer.TryWrite(message)) message.Dispose();
+            if (Interlocked.Increment(ref _queuedMessages) > MaxQueuedMessages)
+            {
+                Interlocked.Decrement(ref _queuedMessages);
+                message.Dispose();
+                Interlocked.CompareExchange(ref _closeReason, $"it does not read what we send ({MaxQueuedMessages} messages queued)", null);
+                Connection.Abort();
+                return;
+            }
+            if (!_outbox.Writer.TryWrite(message))
+            {
+                Interlocked.Decrement(ref _queuedMessages);
+                message.Dispose();
+            }
         }
 
-        /// <summary>Writes queued messages until the connection closes or the token is cancelled.</summary>
+        /// <summary>Writes queued messages and serves queued uploads until the connection closes or the token is
+        /// cancelled. Control messages go first; blocks are read from disk one at a time, just before they are sent.</summary>
         public async Task RunSendLoopAsync(CancellationToken cancellationToken)
         {
             var reader = _outbox.Reader;
@@ -156,17 +222,17 @@ namespace BitTorrent.Download
             {
                 while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    while (reader.TryRead(out var message))
+                    while (true)
                     {
-                        if (message.Id == PeerMessageId.Piece && message.Payload.IsEmpty)
+                        if (await TryWriteControlAsync(reader, writer, cancellationToken).ConfigureAwait(false)) continue;
+                        if (TryTakeUpload(out var block))
                         {
-                            await ServeUploadAsync(message, writer, cancellationToken).ConfigureAwait(false);
+                            await ServeUploadAsync(block, writer, cancellationToken).ConfigureAwait(false);
                             continue;
                         }
-                        try { await writer.WriteAsync(message, cancellationToken).ConfigureAwait(false); }
-                        finally { message.Dispose(); }
+                        break;
                     }
-                    await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    await FlushAsync(writer, cancellationToken).ConfigureAwait(false);
                 }
             }
             finally
@@ -175,24 +241,71 @@ namespace BitTorrent.Download
             }
         }
 
-        private async Task ServeUploadAsync(PeerMessage marker, PeerMessageWriter writer, CancellationToken cancellationToken)
+        /// <summary>Flushes, noting when the socket write blocks (for the stall watchdog).</summary>
+        private async Task FlushAsync(PeerMessageWriter writer, CancellationToken cancellationToken)
         {
-            _uploadMarkers.TryDequeue(out var details);
-            System.Threading.Interlocked.Decrement(ref _pendingUploads);
-            int length = details.Length;
-            var block = new BlockRequest(marker.Index, marker.Begin, length);
-            lock (_uploadLock)
+            var flush = writer.FlushAsync(cancellationToken);
+            if (flush.IsCompleted) { await flush.ConfigureAwait(false); return; }
+            Interlocked.Exchange(ref _sendBlockedSince, DateTime.UtcNow.Ticks);
+            try { await flush.ConfigureAwait(false); }
+            finally { Interlocked.Exchange(ref _sendBlockedSince, 0); }
+        }
+
+        /// <summary>Writes through the batching writer, noting when a socket write blocks (for the stall watchdog).</summary>
+        private async ValueTask WriteAsync(PeerMessageWriter writer, PeerMessage message, CancellationToken cancellationToken)
+        {
+            var write = writer.WriteAsync(message, cancellationToken);
+            if (write.IsCompleted) { await write.ConfigureAwait(false); return; }
+            Interlocked.Exchange(ref _sendBlockedSince, DateTime.UtcNow.Ticks);
+            try { await write.ConfigureAwait(false); }
+            finally { Interlocked.Exchange(ref _sendBlockedSince, 0); }
+        }
+
+        /// <summary>Writes the next control message, if any (false when the outbox is empty).</summary>
+        private async ValueTask<bool> TryWriteControlAsync(ChannelReader<PeerMessage> reader, PeerMessageWriter writer, CancellationToken cancellationToken)
+        {
+            if (!reader.TryRead(out var message)) return false;
+            if (message.Id == PeerMessageId.Piece && message.Payload.IsEmpty)
             {
-                if (details.Generation != _chokeGeneration) return;
-                if (_cancelledUploads.Remove(block.Key)) return;
+                // The upload wake-up: cleared before the queue is looked at, so no upload is missed.
+                Volatile.Write(ref _uploadWakeQueued, 0);
+                return true;
+            }
+            Interlocked.Decrement(ref _queuedMessages);
+            try { await WriteAsync(writer, message, cancellationToken).ConfigureAwait(false); }
+            finally { message.Dispose(); }
+            return true;
+        }
+
+        /// <summary>How often control messages are sent while a block waits for the upload cap.</summary>
+        private static readonly TimeSpan ControlWhileThrottled = TimeSpan.FromMilliseconds(50);
+
+        private async Task ServeUploadAsync(BlockRequest block, PeerMessageWriter writer, CancellationToken cancellationToken)
+        {
+            var limiter = UploadLimiter;
+            if (limiter is not null)
+            {
+                // A tight cap shared by many peers can make a block wait for seconds; haves, rejects and choke
+                // messages keep flowing meanwhile, or they would pile up (and trip MaxQueuedMessages) behind it.
+                var wait = limiter.Reserve(block.Length + 13);
+                var until = DateTime.UtcNow + wait;
+                // What is already batched goes out before the wait, not after it.
+                if (wait > TimeSpan.Zero) await FlushAsync(writer, cancellationToken).ConfigureAwait(false);
+                for (var left = until - DateTime.UtcNow; left > TimeSpan.Zero; left = until - DateTime.UtcNow)
+                {
+                    await Task.Delay(left < ControlWhileThrottled ? left : ControlWhileThrottled, cancellationToken).ConfigureAwait(false);
+                    bool wrote = false;
+                    while (await TryWriteControlAsync(_outbox.Reader, writer, cancellationToken).ConfigureAwait(false)) wrote = true;
+                    if (wrote) await FlushAsync(writer, cancellationToken).ConfigureAwait(false);
+                }
             }
             var data = ReadBlock?.Invoke(block);
             if (data is null) return;
             var piece = PeerMessage.WithPayload(PeerMessageId.Piece, data, block.Piece, block.Offset);
-            try { await writer.WriteAsync(piece, cancellationToken).ConfigureAwait(false); }
+            try { await WriteAsync(writer, piece, cancellationToken).ConfigureAwait(false); }
             finally { piece.Dispose(); }
-            System.Threading.Interlocked.Add(ref _bytesUploaded, length);
-            System.Threading.Interlocked.Add(ref _uploadWindowBytes, length);
+            Interlocked.Add(ref _bytesUploaded, block.Length);
+            Interlocked.Add(ref _uploadWindowBytes, block.Length);
         }
 
         public void CompleteOutbox() => _outbox.Writer.TryComplete();

@@ -418,6 +418,13 @@ namespace BitTorrent.Download
                 foreach (var s in _sessions.ToArray())
                 {
                     s.Tick(seconds);
+                    if (s.SendStalled(now, _options.SendStallTimeout))
+                    {
+                        // It stopped reading: the socket buffer is full and our writes wait. Free the slot.
+                        _messages.Enqueue($"Disconnecting {s}: it has not read what we sent for {(int)_options.SendStallTimeout.TotalSeconds} s.");
+                        s.Connection.Abort();
+                        continue;
+                    }
                     int cap = Math.Max(1, Math.Min(_options.MaxRequestQueue, s.PeerRequestQueue));
                     if (s.Outstanding.Count > 0 && now - s.LastBlockAt > _options.SnubTimeout)
                     {
@@ -449,7 +456,7 @@ namespace BitTorrent.Download
             bool seeding = _picker!.IsComplete;
             var interested = _sessions.Where(x => x.PeerInterested && !x.Closed).ToList();
             var ranked = seeding
-                ? interested.OrderByDescending(x => x.UploadRate).ThenBy(x => x.UnchokedAt).ToList()
+                ? SeedingOrder(interested, now)
                 : interested.OrderByDescending(x => x.DownloadRate).ThenByDescending(x => x.UploadRate).ToList();
             int regular = Math.Max(1, _options.UploadSlots - 1);
             var unchoke = new HashSet<PeerSession>(ranked.Take(regular));
@@ -467,6 +474,18 @@ namespace BitTorrent.Download
             }
         }
 
+        /// <summary>How long a peer keeps its slot while seeding before those waiting get a turn.</summary>
+        private static readonly TimeSpan SeedingTurn = TimeSpan.FromSeconds(30);
+
+        /// <summary>Seeding round robin (libtorrent's default seed choker): peers in the middle of their turn keep
+        /// their slot, then the peers that have waited longest, then those whose turn is over. A seed gains nothing
+        /// from tit-for-tat, so every interested peer gets its share in turn.</summary>
+        private static List<PeerSession> SeedingOrder(List<PeerSession> interested, DateTime now) =>
+            interested
+                .OrderBy(x => !x.AmChoking && now - x.UnchokedAt < SeedingTurn ? 0 : x.AmChoking ? 1 : 2)
+                .ThenBy(x => x.AmChoking ? x.ChokedAt : x.UnchokedAt)
+                .ToList();
+
         private void Unchoke(PeerSession s, DateTime now)
         {
             if (!s.AmChoking) return;
@@ -479,8 +498,13 @@ namespace BitTorrent.Download
         {
             if (s.AmChoking) return;
             s.AmChoking = true;
-            s.CancelAllUploads();
+            s.ChokedAt = DateTime.UtcNow;
             s.Send(PeerMessage.Choke);
+            // BEP 3: a choke discards the peer's requests. BEP 6 peers are told which ones, by a reject each; requests
+            // for allowed-fast pieces stay queued and are still served.
+            var dropped = s.DropQueuedUploads(s.OurAllowedFast);
+            if (s.SupportsFast)
+                foreach (var b in dropped) s.Send(PeerMessage.RejectRequest(b.Piece, b.Offset, b.Length));
         }
 
         /// <summary>A peer became interested: give it a slot now if one is free, rather than at the next round.</summary>
@@ -491,18 +515,30 @@ namespace BitTorrent.Download
             if (unchoked < _options.UploadSlots) Unchoke(s, DateTime.UtcNow);
         }
 
-        private void OnRequest(PeerSession s, PeerMessage m)
+        /// <summary>Most requests we decline (pieces we lack, requests while choked) before closing the connection:
+        /// an honest peer's requests that crossed our choke are far fewer.</summary>
+        private const int MaxDeclinedRequests = 1000;
+
+        /// <summary>Checks a request (<see cref="UploadRequestPolicy"/>) and queues it, declines it (a 'reject
+        /// request' for BEP 6 peers, silence for others) or returns false with a reason to close the connection.</summary>
+        private bool OnRequest(PeerSession s, PeerMessage m, out string? reason)
         {
-            var block = new BlockRequest(m.Index, m.Begin, m.Length);
-            bool valid = m.Length > 0 && m.Begin >= 0 && (long)m.Begin + m.Length <= _torrent.GetPieceLength(m.Index) && _have[m.Index];
-            if (valid && !s.AmChoking && s.PendingUploads < _options.MaxUploadQueue)
+            var decision = UploadRequestPolicy.Decide(_torrent.GetPieceLength(m.Index), m.Begin, m.Length, _have[m.Index],
+                s.AmChoking, s.OurAllowedFast.Contains(m.Index), s.PendingUploads >= _options.MaxUploadQueue, out reason);
+            switch (decision)
             {
-                s.QueueUpload(block);
-                return;
+                case UploadDecision.Serve:
+                    s.QueueUpload(new BlockRequest(m.Index, m.Begin, m.Length));
+                    return true;
+                case UploadDecision.Disconnect:
+                    return false;
+                default:
+                    if (s.SupportsFast) s.Send(PeerMessage.RejectRequest(m.Index, m.Begin, m.Length));
+                    // A peer that keeps asking for what we do not have, or while choked, is broken or hostile.
+                    if (++s.BadRequests > MaxDeclinedRequests) { reason = $"{s.BadRequests} declined requests (last: {reason})"; return false; }
+                    reason = null;
+                    return true;
             }
-            if (s.SupportsFast) s.Send(PeerMessage.RejectRequest(m.Index, m.Begin, m.Length));
-            // A peer that keeps asking for what we do not have, or while choked, is broken or hostile.
-            if (!valid || s.AmChoking) s.BadRequests++;
         }
 
         // ---- connecting ----------------------------------------------------------------------------------------
@@ -511,13 +547,16 @@ namespace BitTorrent.Download
         {
             lock (_sync)
             {
-                if (_picker!.IsComplete) return;
+                // A seed dials out too (to -Peer addresses and tracker peers): some clients never connect to the
+                // peers a tracker gives them (Transmission 3.00 drops loopback addresses as "martian"), so only our
+                // connection reaches them. Peers known to be seeds are left alone once we are one.
+                bool seeding = _picker!.IsComplete;
                 var now = DateTime.UtcNow;
                 bool starving = _sessions.Count == 0;
                 foreach (var c in _candidates.Values)
                 {
                     if (_sessions.Count + _connecting >= _options.MaxConnections || _connecting >= _options.MaxHalfOpen) break;
-                    if (!c.IsAvailable(now, starving)) continue;
+                    if (!c.IsAvailable(now, starving) || (seeding && c.KnownSeed)) continue;
                     c.Connecting = true;
                     _connecting++;
                     var task = ConnectAsync(c, token);
@@ -576,6 +615,7 @@ namespace BitTorrent.Download
             {
                 DesiredQueue = _options.MinRequestQueue,
                 ReadBlock = ReadBlockForUpload,
+                UploadLimiter = _options.UploadLimiter,
             };
 
         private PooledBuffer? ReadBlockForUpload(BlockRequest block)
@@ -648,7 +688,7 @@ namespace BitTorrent.Download
         {
             if (session.SupportsExtensions)
             {
-                var ext = new ExtendedHandshake { ClientName = ClientIdentity.ClientName, RequestQueueLength = 250 };
+                var ext = new ExtendedHandshake { ClientName = ClientIdentity.ClientName, RequestQueueLength = _options.MaxUploadQueue };
                 session.Send(PeerMessage.Extended(0, ext.Encode()));
             }
             if (_have.Count == 0)
@@ -657,6 +697,16 @@ namespace BitTorrent.Download
             }
             else if (_have.IsComplete && session.SupportsFast) session.Send(PeerMessage.HaveAll);
             else session.Send(PeerMessage.Bitfield(_have.ToArray()));
+            if (session.SupportsFast && _have.Count > 0)
+            {
+                // BEP 6 allowed fast: a few pieces the peer may fetch while choked, to have something to trade.
+                foreach (int piece in AllowedFastSet.Compute(session.EndPoint.Address, _torrent.InfoHashBytes, _torrent.PieceCount))
+                {
+                    if (!_have[piece]) continue;
+                    session.OurAllowedFast.Add(piece);
+                    session.Send(PeerMessage.AllowedFast(piece));
+                }
+            }
         }
 
         private async Task RunSessionAsync(PeerSession session, PeerCandidate candidate, CancellationToken token)
@@ -680,10 +730,14 @@ namespace BitTorrent.Download
                         if (finished != asTask) { reason = "silent for 150 s"; break; }
                         message = await asTask.ConfigureAwait(false);
                     }
+                    int payload = message.Id == PeerMessageId.Piece ? message.Payload.Length : 0;
                     using (message)
                     {
                         if (!HandleMessage(session, message, out reason)) break;
                     }
+                    // The download cap holds back reading: the peer's sends then wait on TCP flow control.
+                    if (payload > 0 && _options.DownloadLimiter is RateLimiter limiter)
+                        await limiter.WaitAsync(payload + 13, sessionCts.Token).ConfigureAwait(false);
                     if (sendLoop.IsCompleted) { reason ??= "send failed"; break; }
                 }
             }
@@ -691,7 +745,7 @@ namespace BitTorrent.Download
             catch (PeerProtocolException ex) { reason = "protocol violation: " + ex.Message; }
             catch (Exception ex) when (ex is IOException || ex is EndOfStreamException || ex is System.Net.Sockets.SocketException || ex is ObjectDisposedException)
             {
-                reason = "connection closed";
+                reason = session.CloseReason ?? "connection closed";
             }
             finally
             {
@@ -706,6 +760,7 @@ namespace BitTorrent.Download
                     candidate.Connected = false;
                     candidate.Failed(DateTime.UtcNow);
                     if (session.HashFailures >= _options.BanAfterHashFailures) candidate.Banned = true;
+                    if (reason == BothSeedsReason) candidate.KnownSeed = true;
                 }
                 if (reason is not null && !token.IsCancellationRequested) _messages.Enqueue($"Disconnected from {session}: {reason}.");
             }
@@ -764,7 +819,9 @@ namespace BitTorrent.Download
                         }
                         break;
                     case PeerMessageId.Cancel:
-                        s.CancelUpload(new BlockRequest(m.Index, m.Begin, m.Length));
+                        // BEP 6: a cancelled request is answered with the block (if already on its way) or a reject.
+                        if (s.CancelUpload(new BlockRequest(m.Index, m.Begin, m.Length)) && s.SupportsFast)
+                            s.Send(PeerMessage.RejectRequest(m.Index, m.Begin, m.Length));
                         break;
                     case PeerMessageId.Port:
                     case PeerMessageId.Suggest:
@@ -775,6 +832,7 @@ namespace BitTorrent.Download
                             s.PeerHas.Set(m.Index);
                             _picker!.AddHave(m.Index);
                             if (!s.AmInterested && _picker.IsWanted(m.Index)) SetInterested(s, true);
+                            if (BothSeeds(s)) { reason = BothSeedsReason; return false; }
                             FillRequests(s);
                         }
                         break;
@@ -794,12 +852,12 @@ namespace BitTorrent.Download
                         if (m.Id == PeerMessageId.Bitfield) s.PeerHas.Or(Bitfield.FromWire(m.Payload.Span, _torrent.PieceCount));
                         else if (m.Id == PeerMessageId.HaveAll) s.PeerHas.SetAll();
                         _picker.AddPeer(s.PeerHas);
+                        if (BothSeeds(s)) { reason = BothSeedsReason; return false; }
                         UpdateInterest(s);
                         FillRequests(s);
                         break;
                     case PeerMessageId.Request:
-                        OnRequest(s, m);
-                        if (s.BadRequests > 1000) { reason = "too many invalid or choked requests"; return false; }
+                        if (!OnRequest(s, m, out reason)) return false;
                         break;
                     case PeerMessageId.Piece:
                         OnBlock(s, m);
@@ -822,6 +880,11 @@ namespace BitTorrent.Download
                 return true;
             }
         }
+
+        /// <summary>A seed connected to a seed has nothing to give or take: close and free the connection slot.</summary>
+        private const string BothSeedsReason = "both sides are seeds";
+
+        private bool BothSeeds(PeerSession s) => _picker!.IsComplete && _pendingVerifications == 0 && s.PeerHas.IsComplete;
 
         private void OnExtendedHandshake(PeerSession s, ReadOnlySpan<byte> payload)
         {
@@ -1113,6 +1176,8 @@ namespace BitTorrent.Download
             public bool Connecting { get; set; }
             public bool Connected { get; set; }
             public bool Banned { get; set; }
+            /// <summary>It had every piece when we last met: a seed does not dial it again.</summary>
+            public bool KnownSeed { get; set; }
             public int Failures { get; set; }
             public DateTime NextAttempt { get; set; }
             public DateTime LastFailure { get; set; }

@@ -188,7 +188,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             {
                 var record = new ErrorRecord(failed, failed.Error.ToString(),
                     failed.Error == DownloadError.NoPeersAvailable ? ErrorCategory.ResourceUnavailable : ErrorCategory.WriteError, item.Torrent);
-                record.ErrorDetails = new ErrorDetails($"Downloading '{item.Torrent.Name}' failed: {failed.Message}");
+                record.ErrorDetails = new ErrorDetails($"{Verb} '{item.Torrent.Name}' failed: {failed.Message}");
                 sink.WriteError(record);
                 sink.WriteObject(failed.Result);
                 return;

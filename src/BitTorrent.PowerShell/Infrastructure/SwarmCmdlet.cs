@@ -23,6 +23,10 @@ namespace BitTorrent.PowerShell.Infrastructure
         private protected DownloadBatch Batch { get; } = new DownloadBatch();
         private protected List<IPEndPoint> Peers { get; } = new List<IPEndPoint>();
 
+        // One token bucket per direction for the whole command: the caps hold for every torrent together.
+        private RateLimiter? _uploadLimiter;
+        private RateLimiter? _downloadLimiter;
+
         /// <summary>Torrents from Get-TorrentInfo.</summary>
         [Parameter(Mandatory = true, ParameterSetName = TorrentSet, ValueFromPipeline = true)]
         [ValidateNotNull]
@@ -62,6 +66,16 @@ namespace BitTorrent.PowerShell.Infrastructure
         [ValidateRange(1, 1000)]
         public int MaxPeers { get; set; } = 50;
 
+        /// <summary>Most bytes per second uploaded, all torrents of this command together (0: unlimited).</summary>
+        [Parameter]
+        [ValidateRange(0, long.MaxValue)]
+        public long UploadRateLimit { get; set; }
+
+        /// <summary>Most bytes per second downloaded, all torrents of this command together (0: unlimited).</summary>
+        [Parameter]
+        [ValidateRange(0, long.MaxValue)]
+        public long DownloadRateLimit { get; set; }
+
         /// <summary>Return a job at once and run in the background.</summary>
         [Parameter]
         public SwitchParameter AsJob { get; set; }
@@ -91,6 +105,8 @@ namespace BitTorrent.PowerShell.Infrastructure
             if (!IPAddress.TryParse(ListenAddress, out var listen))
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{ListenAddress}' is not an IP address."),
                     Errors.InvalidPeerAddressId, ErrorCategory.InvalidArgument, ListenAddress));
+            if (UploadRateLimit > 0) _uploadLimiter = new RateLimiter(UploadRateLimit);
+            if (DownloadRateLimit > 0) _downloadLimiter = new RateLimiter(DownloadRateLimit);
             Batch.ListenAddress = listen;
             Batch.ListenPort = Port;
             Batch.ThrottleLimit = ThrottleLimit;
@@ -133,6 +149,8 @@ namespace BitTorrent.PowerShell.Infrastructure
             UseTrackers = !NoTracker,
             TrackerOverride = Tracker.Length > 0 ? Tracker : null,
             MaxConnections = MaxPeers,
+            UploadLimiter = _uploadLimiter,
+            DownloadLimiter = _downloadLimiter,
         };
 
         /// <summary>A folder path for output: resolved against the current location; must not be a file.</summary>

@@ -317,7 +317,9 @@ function Start-TransmissionSeeder {
         [Parameter(Mandatory)] [string] $DataDir,
         [Parameter(Mandatory)] [string] $Workspace,
         [int] $Port = 0,
-        [int] $TimeoutSec = 60
+        [int] $TimeoutSec = 60,
+        # Internal: return once the torrents are added (Start-TransmissionLeecher) instead of waiting for 100 %.
+        [switch] $NoWait
     )
     if ($Port -eq 0) { $Port = Get-FreePort }
     $rpcPort = Get-FreePort
@@ -342,13 +344,42 @@ function Start-TransmissionSeeder {
         $out = & transmission-remote "127.0.0.1:$rpcPort" -a $t -w $DataDir 2>&1
         if ($LASTEXITCODE -ne 0) { throw "transmission-remote -a failed: $out" }
     }
-    Wait-Until -TimeoutSec $TimeoutSec -Because 'transmission to verify and seed' -Condition {
-        $list = & transmission-remote "127.0.0.1:$rpcPort" -l 2>&1 | Out-String
-        ([regex]::Matches($list, '\b100%')).Count -ge $TorrentPath.Count -and $list -notmatch 'Verifying|Will Verify'
+    $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port
+    $p | Add-Member -NotePropertyName RpcPort -NotePropertyValue $rpcPort
+    $p | Add-Member -NotePropertyName EndPoint -NotePropertyValue "127.0.0.1:$Port"
+    $p | Add-Member -NotePropertyName TorrentCount -NotePropertyValue $TorrentPath.Count
+    if (-not $NoWait) { Wait-TransmissionComplete -Process $p -TimeoutSec $TimeoutSec -Because 'transmission to verify and seed' }
+    $p
+}
+
+function Start-TransmissionLeecher {
+    <#
+        transmission-daemon downloading the torrents into DataDir (empty, or partly filled); returns once they are
+        added. Transmission 3.00 never dials loopback peers that a tracker gives it (they are "martian" addresses to
+        it; later versions allow them only from incoming connections, LPD and resume data), so the seeder must
+        connect to it: pass the returned EndPoint to the seeder's -Peer. Wait-TransmissionComplete waits for 100 %.
+    #>
+    param(
+        [Parameter(Mandatory)] [string[]] $TorrentPath,
+        [Parameter(Mandatory)] [string] $DataDir,
+        [Parameter(Mandatory)] [string] $Workspace,
+        [int] $Port = 0
+    )
+    Start-TransmissionSeeder -TorrentPath $TorrentPath -DataDir $DataDir -Workspace $Workspace -Port $Port -NoWait
+}
+
+function Wait-TransmissionComplete {
+    <# Waits (bounded) until every torrent of a transmission-daemon from this harness is at 100 % and verified. #>
+    param(
+        [Parameter(Mandatory)] $Process,
+        [int] $TimeoutSec = 120,
+        [string] $Because = 'transmission to complete'
+    )
+    Wait-Until -TimeoutSec $TimeoutSec -Because $Because -Condition {
+        if ($Process.HasExited) { throw "transmission-daemon exited: $(Read-InteropLog $Process -StdErr)" }
+        $list = & transmission-remote "127.0.0.1:$($Process.RpcPort)" -l 2>&1 | Out-String
+        ([regex]::Matches($list, '\b100%')).Count -ge $Process.TorrentCount -and $list -notmatch 'Verifying|Will Verify'
     }
-    $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port -PassThru |
-        Add-Member -NotePropertyName RpcPort -NotePropertyValue $rpcPort -PassThru |
-        Add-Member -NotePropertyName EndPoint -NotePropertyValue "127.0.0.1:$Port" -PassThru
 }
 
 function Start-QBittorrentSeeder {
@@ -414,6 +445,21 @@ WebUI\HostHeaderValidation=false
     $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port -PassThru |
         Add-Member -NotePropertyName WebApi -NotePropertyValue $base -PassThru |
         Add-Member -NotePropertyName EndPoint -NotePropertyValue "127.0.0.1:$Port" -PassThru
+}
+
+function Start-QBittorrentLeecher {
+    <#
+        qbittorrent-nox downloading the torrents into DataDir (an empty folder): it finds peers through the torrents'
+        trackers (libtorrent inside accepts loopback peers) and this returns once every torrent is complete.
+    #>
+    param(
+        [Parameter(Mandatory)] [string[]] $TorrentPath,
+        [Parameter(Mandatory)] [string] $DataDir,
+        [Parameter(Mandatory)] [string] $Workspace,
+        [int] $Port = 0,
+        [int] $TimeoutSec = 120
+    )
+    Start-QBittorrentSeeder -TorrentPath $TorrentPath -DataDir $DataDir -Workspace $Workspace -Port $Port -TimeoutSec $TimeoutSec
 }
 
 function Invoke-LibtorrentTool {
@@ -482,4 +528,5 @@ function Get-FileSha256Map {
 Export-ModuleMember -Function Get-FreePort, Wait-Until, New-InteropWorkspace, New-RandomFile, New-TestPayload,
     New-MkTorrent, Get-ReferenceInfoHash, Start-InteropProcess, Read-InteropLog, Stop-InteropProcess, Start-OpenTracker,
     Test-TcpPort, Start-LibtorrentPeer, Start-Aria2Seeder, Start-TransmissionSeeder, Start-QBittorrentSeeder,
+    Start-TransmissionLeecher, Wait-TransmissionComplete, Start-QBittorrentLeecher,
     Get-PwshCommand, Get-FileSha256Map, Invoke-LibtorrentTool
