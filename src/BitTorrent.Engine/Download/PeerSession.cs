@@ -100,9 +100,22 @@ namespace BitTorrent.Download
         /// connection is closed rather than let the queue grow.</summary>
         public int MaxQueuedMessages { get; set; } = 4096;
 
-        /// <summary>Why the session closed itself (outbox overflow), for the user's log; null otherwise.</summary>
+        /// <summary>Why the session closed itself (outbox overflow, silence), for the user's log; null otherwise.</summary>
         public string? CloseReason => Volatile.Read(ref _closeReason);
         private string? _closeReason;
+
+        /// <summary>When the last message of any kind arrived (<see cref="Environment.TickCount"/> milliseconds).</summary>
+        public int LastMessageTick => Volatile.Read(ref _lastMessageTick);
+        private int _lastMessageTick = Environment.TickCount;
+
+        public void MessageReceived() => Volatile.Write(ref _lastMessageTick, Environment.TickCount);
+
+        /// <summary>Closes the connection, giving the reason for the user's log (the first reason given wins).</summary>
+        public void Close(string reason)
+        {
+            Interlocked.CompareExchange(ref _closeReason, reason, null);
+            Connection.Abort();
+        }
 
         /// <summary>Queues a block to upload. Only the request is queued: the data is read from disk when the send
         /// loop is about to write it, so a peer that stops reading costs at most one block of memory.</summary>

@@ -409,15 +409,24 @@ namespace BitTorrent.Download
             await AnnounceAsync(kind, cts.Token).ConfigureAwait(false);
         }
 
+        private const int SilenceLimitMs = 150_000;
+
         private void Tick(DateTime now, double seconds)
         {
             lock (_sync)
             {
                 _rate = _rate == 0 ? _rateWindow / seconds : 0.5 * (_rateWindow / seconds) + 0.5 * _rate;
                 _rateWindow = 0;
+                int nowTick = Environment.TickCount;
                 foreach (var s in _sessions.ToArray())
                 {
                     s.Tick(seconds);
+                    if (unchecked(nowTick - s.LastMessageTick) > SilenceLimitMs)
+                    {
+                        // Two minutes and a half without even a keep-alive ends the connection, as in BEP 3 practice.
+                        s.Close($"silent for {SilenceLimitMs / 1000} s");
+                        continue;
+                    }
                     if (s.SendStalled(now, _options.SendStallTimeout))
                     {
                         // It stopped reading: the socket buffer is full and our writes wait. Free the slot.
@@ -719,17 +728,10 @@ namespace BitTorrent.Download
                 var reader = session.Connection.Reader;
                 while (!sessionCts.IsCancellationRequested)
                 {
-                    var readTask = reader.ReadAsync(sessionCts.Token);
-                    PeerMessage message;
-                    if (readTask.IsCompleted) message = readTask.Result;
-                    else
-                    {
-                        // Two minutes of silence (no keep-alive) ends the connection, as in BEP 3 practice.
-                        var asTask = readTask.AsTask();
-                        var finished = await Task.WhenAny(asTask, Task.Delay(TimeSpan.FromSeconds(150), sessionCts.Token)).ConfigureAwait(false);
-                        if (finished != asTask) { reason = "silent for 150 s"; break; }
-                        message = await asTask.ConfigureAwait(false);
-                    }
+                    // No timer per read (that cost a timer per 64 KiB and kept thousands alive): the 1 s tick closes
+                    // a connection that has been silent too long (see Tick).
+                    var message = await reader.ReadAsync(sessionCts.Token).ConfigureAwait(false);
+                    session.MessageReceived();
                     int payload = message.Id == PeerMessageId.Piece ? message.Payload.Length : 0;
                     using (message)
                     {
