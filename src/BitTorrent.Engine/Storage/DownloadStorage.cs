@@ -14,7 +14,7 @@ namespace BitTorrent.Storage
     /// Writes are serialized by the caller (one writer at a time); file handles are cached and bounded.</summary>
     public sealed class DownloadStorage : IDisposable
     {
-        public const string PartialSuffix = ".part";
+        public const string PartialSuffix = TorrentParser.PartialSuffix;
         private const int MaxOpenFiles = 64;
 
         private readonly TorrentInfo _torrent;
