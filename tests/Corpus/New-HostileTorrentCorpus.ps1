@@ -229,17 +229,17 @@ $bad = @{
 
 # Path traversal and absolute paths (multi-file: 'path' lists; single-file: 'name').
 Add-Case 'path-dotdot-climb' 'path [.., .., .., escaped.txt]: climbs out of the destination (CVE-2009-1760)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('..', '..', '..', 'escaped.txt'))) -PayloadSeed 101 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('..', '..', '..', 'escaped.txt'))) -PayloadSeed 101 }
 Add-Case 'path-dotdot-middle' 'path [a, .., .., .., b.txt]: climbs after a real folder' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('a', '..', '..', '..', 'b.txt'))) -PayloadSeed 102 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('a', '..', '..', '..', 'b.txt'))) -PayloadSeed 102 }
 Add-Case 'path-dotdot-in-element' 'one element "../../../escaped.txt" with slashes inside it' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('../../../escaped.txt'))) -PayloadSeed 103 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('../../../escaped.txt'))) -PayloadSeed 103 }
 Add-Case 'path-dot-elements' 'path [., a, ., b.txt]: "." elements mean nothing' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('.', 'a', '.', 'b.txt'))) -PayloadSeed 104 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('.', 'a', '.', 'b.txt'))) -PayloadSeed 104 }
 Add-Case 'path-absolute-element' 'one element "/tmp/bt-hostile-escape-marker.txt" (absolute)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('/tmp/bt-hostile-escape-marker.txt'))) -PayloadSeed 105 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('/tmp/bt-hostile-escape-marker.txt'))) -PayloadSeed 105 }
 Add-Case 'path-absolute-empty-first' 'path ["", tmp, bt-hostile-escape-marker-2.txt]: an empty first element makes "/tmp/…" when joined' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('', 'tmp', 'bt-hostile-escape-marker-2.txt'))) -PayloadSeed 106 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('', 'tmp', 'bt-hostile-escape-marker-2.txt'))) -PayloadSeed 106 }
 Add-Case 'name-absolute-single' 'single-file name "/tmp/bt-hostile-escape-marker-3.txt"' Accepted -Seed {
     New-TorrentCase -Name '/tmp/bt-hostile-escape-marker-3.txt' -PayloadSeed 107 }
 Add-Case 'name-dotdot-single' 'single-file name "../../escaped-single.txt"' Accepted -Seed {
@@ -251,62 +251,62 @@ Add-Case 'name-dotdot-multi' 'multi-file torrent named ".." (the root folder wou
 Add-Case 'name-absolute-multi' 'multi-file torrent named "/tmp" (the root folder would be /tmp)' Accepted -Seed {
     New-TorrentCase -Name '/tmp' -Files (New-Files @(, @('bt-hostile-escape-marker-4.txt'))) -PayloadSeed 111 }
 Add-Case 'path-mixed-climb' 'one element "a/b/../../../../escaped.txt"' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('a/b/../../../../escaped.txt'))) -PayloadSeed 112 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('a/b/../../../../escaped.txt'))) -PayloadSeed 112 }
 
 # Windows separators, drive letters, UNC, alternate data streams.
 Add-Case 'path-backslash-climb' 'one element "..\..\..\escaped.txt"' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('..\..\..\escaped.txt'))) -PayloadSeed 120 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('..\..\..\escaped.txt'))) -PayloadSeed 120 }
 Add-Case 'path-backslash-absolute' 'one element "\Windows\System32\evil.dll"' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('\Windows\System32\evil.dll'))) -PayloadSeed 121 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('\Windows\System32\evil.dll'))) -PayloadSeed 121 }
 Add-Case 'path-drive-letter-element' 'path [C:, Windows, evil.dll]' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('C:', 'Windows', 'evil.dll'))) -PayloadSeed 122 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('C:', 'Windows', 'evil.dll'))) -PayloadSeed 122 }
 Add-Case 'path-drive-relative' 'one element "C:evil.txt" (drive-relative on Windows)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('C:evil.txt'))) -PayloadSeed 123 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('C:evil.txt'))) -PayloadSeed 123 }
 Add-Case 'path-drive-absolute' 'one element "c:\escaped.txt"' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('c:\escaped.txt'))) -PayloadSeed 124 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('c:\escaped.txt'))) -PayloadSeed 124 }
 Add-Case 'name-drive-single' 'single-file name "D:\escaped.txt"' Accepted -Seed {
     New-TorrentCase -Name 'D:\escaped.txt' -PayloadSeed 125 }
 Add-Case 'path-unc' 'one element "\\server\share\evil.txt"' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('\\server\share\evil.txt'))) -PayloadSeed 126 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('\\server\share\evil.txt'))) -PayloadSeed 126 }
 Add-Case 'path-device-namespace' 'one element "\\?\C:\evil.txt" (Win32 device namespace)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('\\?\C:\evil.txt'))) -PayloadSeed 127 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('\\?\C:\evil.txt'))) -PayloadSeed 127 }
 Add-Case 'path-alternate-stream' 'one element "file.txt:hidden:$DATA" (NTFS alternate data stream)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('file.txt:hidden:$DATA'))) -PayloadSeed 128 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('file.txt:hidden:$DATA'))) -PayloadSeed 128 }
 Add-Case 'path-windows-reserved-chars' 'elements with < > : " | ? * in them' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@('a<b>c.txt'), @('q"u|o?t*e.txt'))) -PayloadSeed 129 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('a<b>c.txt'), @('q"u|o?t*e.txt'))) -PayloadSeed 129 }
 
 # Reserved device names, any case, with extensions and trailing spaces/dots.
-Add-Case 'reserved-con' 'file "CON"' Accepted -Seed { New-TorrentCase -Name 'victim' -Files (New-Files @(, @('CON'))) -PayloadSeed 130 }
-Add-Case 'reserved-nul-ext' 'file "nul.txt" (a device whatever the extension)' Accepted -Seed { New-TorrentCase -Name 'victim' -Files (New-Files @(, @('nul.txt'))) -PayloadSeed 131 }
+Add-Case 'reserved-con' 'file "CON"' Accepted -Seed { New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('CON'))) -PayloadSeed 130 }
+Add-Case 'reserved-nul-ext' 'file "nul.txt" (a device whatever the extension)' Accepted -Seed { New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('nul.txt'))) -PayloadSeed 131 }
 Add-Case 'reserved-com1-lpt1' 'files "COM1", "lpt1.log", "Com9.tar.gz", "LPT¹"' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@('COM1'), @('lpt1.log'), @('Com9.tar.gz'), @("LPT$([char]0xB9)"))) -PayloadSeed 132 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('COM1'), @('lpt1.log'), @('Com9.tar.gz'), @("LPT$([char]0xB9)"))) -PayloadSeed 132 }
 Add-Case 'reserved-aux-trailing' 'files "AUX ", "prn.", "conin$", "CONOUT$.txt"' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@('AUX '), @('prn.'), @('conin$'), @('CONOUT$.txt'))) -PayloadSeed 133 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('AUX '), @('prn.'), @('conin$'), @('CONOUT$.txt'))) -PayloadSeed 133 }
 Add-Case 'reserved-folder' 'a folder named "con" holding a file' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('con', 'inside.txt'))) -PayloadSeed 134 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('con', 'inside.txt'))) -PayloadSeed 134 }
 Add-Case 'reserved-name-single' 'single-file torrent named "NUL"' Accepted -Seed { New-TorrentCase -Name 'NUL' -PayloadSeed 135 }
 Add-Case 'reserved-name-multi' 'multi-file torrent named "LPT1" (its root folder)' Accepted -Seed {
     New-TorrentCase -Name 'LPT1' -Files (New-Files @(, @('x.txt'))) -PayloadSeed 136 }
 
 # Control characters and invalid UTF-8.
 Add-Case 'control-nul' 'an element with NUL inside ("a\0b.txt")' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @("a$([char]0)b.txt"))) -PayloadSeed 140 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @("a$([char]0)b.txt"))) -PayloadSeed 140 }
 Add-Case 'control-newline-tab' 'elements with newline, tab, carriage return, escape, DEL' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@("new`nline.txt"), @("tab`there.txt"), @("cr`r.txt"), @("$([char]27)[31mred.txt"), @("del$([char]127).txt"))) -PayloadSeed 141 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@("new`nline.txt"), @("tab`there.txt"), @("cr`r.txt"), @("$([char]27)[31mred.txt"), @("del$([char]127).txt"))) -PayloadSeed 141 }
 Add-Case 'control-name' 'a torrent name made of control characters only' Accepted -Seed {
     New-TorrentCase -Name "$([char]1)$([char]2)$([char]3)" -Files (New-Files @(, @('x.txt'))) -PayloadSeed 142 }
 Add-Case 'utf8-invalid' 'an element with bytes FF FE (not UTF-8)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @(, $bad.Invalid))) -PayloadSeed 143 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @(, $bad.Invalid))) -PayloadSeed 143 }
 Add-Case 'utf8-overlong-slash' 'an element with an overlong "/" (C0 AF) between two letters' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @(, $bad.OverlongSlash))) -PayloadSeed 144 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @(, $bad.OverlongSlash))) -PayloadSeed 144 }
 Add-Case 'utf8-overlong-dotdot' 'an element that is ".." in overlong UTF-8 (C0 AE C0 AE), then a file' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @($bad.OverlongDotDot, 'escaped.txt'))) -PayloadSeed 145 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @($bad.OverlongDotDot, 'escaped.txt'))) -PayloadSeed 145 }
 Add-Case 'utf8-surrogate' 'an element with an encoded lone surrogate (ED A0 80)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @(, $bad.Surrogate))) -PayloadSeed 146 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @(, $bad.Surrogate))) -PayloadSeed 146 }
 Add-Case 'utf8-truncated-name' 'a torrent name ending in a cut-off UTF-8 sequence' Accepted -Seed {
     New-TorrentCase -Name $bad.Truncated -Files (New-Files @(, @('x.txt'))) -PayloadSeed 147 }
 Add-Case 'utf8-key-hostile' 'a benign "path" but a climbing "path.utf-8" (the .utf-8 key wins)' Accepted -Seed {
-    $c = New-TorrentCase -Name 'victim' -Files (New-Files @(, @('..', '..', 'escaped-utf8.txt'))) -PathKey 'path.utf-8' -PayloadSeed 148
+    $c = New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('..', '..', 'escaped-utf8.txt'))) -PathKey 'path.utf-8' -PayloadSeed 148
     $c.Info.files[0].path = [object[]]@('benign.txt')
     $c.Bytes = ConvertTo-BencodeBytes $c.Top
     $c }
@@ -316,78 +316,78 @@ Add-Case 'utf8-name-key-hostile' 'a benign "name" but "name.utf-8" = "../../esca
     $c.Bytes = ConvertTo-BencodeBytes $c.Top
     $c }
 Add-Case 'unicode-lookalikes' 'fullwidth solidus, division slash, two-dot leader, right-to-left override in names' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@("a$([char]0xFF0F)b.txt"), @("c$([char]0x2215)d.txt"), @("$([char]0x2025)"), @("evil$([char]0x202E)txt.exe"))) -PayloadSeed 150 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@("a$([char]0xFF0F)b.txt"), @("c$([char]0x2215)d.txt"), @("$([char]0x2025)"), @("evil$([char]0x202E)txt.exe"))) -PayloadSeed 150 }
 
 # Empty elements and names made of dots and spaces.
 Add-Case 'path-empty-elements' 'path [a, "", "", b.txt]' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('a', '', '', 'b.txt'))) -PayloadSeed 160 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('a', '', '', 'b.txt'))) -PayloadSeed 160 }
 Add-Case 'path-only-empty' 'path [""] (nothing left after dropping it)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @(''))) -PayloadSeed 161 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @(''))) -PayloadSeed 161 }
 Add-Case 'path-only-dots' 'path [., .., .] (nothing left after dropping them)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('.', '..', '.'))) -PayloadSeed 162 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('.', '..', '.'))) -PayloadSeed 162 }
 Add-Case 'name-dots-spaces-single' 'single-file name ". . . " (dots and spaces only)' Accepted -Seed { New-TorrentCase -Name '. . . ' -PayloadSeed 163 }
 Add-Case 'name-three-dots-multi' 'multi-file torrent named "..."' Accepted -Seed {
     New-TorrentCase -Name '...' -Files (New-Files @(, @('x.txt'))) -PayloadSeed 164 }
 Add-Case 'name-empty-single' 'single-file torrent with an empty name' Accepted -Seed { New-TorrentCase -Name '' -PayloadSeed 165 }
 Add-Case 'path-trailing-dots-spaces' 'files "file.txt." and "file.txt   " (Windows strips both)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@('file.txt.'), @('file.txt   '))) -PayloadSeed 166 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('file.txt.'), @('file.txt   '))) -PayloadSeed 166 }
 Add-Case 'path-element-spaces-only' 'path ["   ", x.txt]' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @('   ', 'x.txt'))) -PayloadSeed 167 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('   ', 'x.txt'))) -PayloadSeed 167 }
 
 # Duplicates: exact, by case, after sanitizing, file against folder, and against our own working names.
 Add-Case 'dup-exact' 'two files "same.txt"' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@('same.txt'), @('same.txt'))) -PayloadSeed 170 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('same.txt'), @('same.txt'))) -PayloadSeed 170 }
 Add-Case 'dup-case-only' 'files "Readme.txt", "README.TXT", "readme.txt" (one file on Windows and macOS)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@('Readme.txt'), @('README.TXT'), @('readme.txt'))) -PayloadSeed 171 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('Readme.txt'), @('README.TXT'), @('readme.txt'))) -PayloadSeed 171 }
 Add-Case 'dup-after-sanitizing' 'files "a?.txt", "a*.txt", "a_.txt" (all "a_.txt" once sanitized)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@('a?.txt'), @('a*.txt'), @('a_.txt'))) -PayloadSeed 172 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('a?.txt'), @('a*.txt'), @('a_.txt'))) -PayloadSeed 172 }
 Add-Case 'dup-file-vs-folder' 'a file "a" and a file "a/b.txt" (a is both a file and a folder)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@('a'), @('a', 'b.txt'))) -PayloadSeed 173 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('a'), @('a', 'b.txt'))) -PayloadSeed 173 }
 Add-Case 'dup-folder-vs-file' 'a file "a/b.txt" then a file "A" (case-only clash of folder and file)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@('a', 'b.txt'), @('A'))) -PayloadSeed 174 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('a', 'b.txt'), @('A'))) -PayloadSeed 174 }
 Add-Case 'dup-renamed-target-taken' 'files "x.txt", "x.txt", "x.1.txt" (the rename of the 2nd is taken by the 3rd)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@('x.txt'), @('x.txt'), @('x.1.txt'))) -PayloadSeed 175 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('x.txt'), @('x.txt'), @('x.1.txt'))) -PayloadSeed 175 }
 Add-Case 'dup-part-suffix' 'files "data" and "data.part" ("data" is written as data.part while incomplete)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@('data'), @('data.part'))) -PayloadSeed 176 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('data'), @('data.part'))) -PayloadSeed 176 }
 Add-Case 'dup-part-suffix-folder' 'files "data" and "data.part/inner.txt" (a folder where the partial file goes)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(@('data'), @('data.part', 'inner.txt'))) -PayloadSeed 177 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('data'), @('data.part', 'inner.txt'))) -PayloadSeed 177 }
 Add-Case 'resume-folder-single' 'single-file torrent named ".bittorrent" (the folder that holds resume records)' Accepted -Seed {
     New-TorrentCase -Name '.bittorrent' -PayloadSeed 178 }
 Add-Case 'resume-folder-multi' 'multi-file torrent named ".bittorrent" with a file named like a resume record' Accepted -Seed {
     New-TorrentCase -Name '.BitTorrent' -Files (New-Files @(@('0000000000000000000000000000000000000000.resume'), @('x.resume.tmp'))) -PayloadSeed 179 }
 Add-Case 'dup-many-same-name' '20 000 files all named "dup.txt" (renaming must not be quadratic)' Accepted {
-    New-BulkTorrent -Name 'victim' -EncodedPaths ([Linq.Enumerable]::Repeat('7:dup.txt', 20000)) -PayloadSeed 180 }
+    New-BulkTorrent -Name $script:CurrentCase -EncodedPaths ([Linq.Enumerable]::Repeat('7:dup.txt', 20000)) -PayloadSeed 180 }
 Add-Case 'padding-file-climbing' 'a BEP 47 padding file whose path climbs ("../../pad"), between two real files' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files @(@{ Path = @('a.bin'); Length = 10000 }, @{ Path = @('..', '..', 'pad'); Length = 6384; Attr = 'p' }, @{ Path = @('b.bin'); Length = 9000 }) -PayloadSeed 181 }
+    New-TorrentCase -Name $script:CurrentCase -Files @(@{ Path = @('a.bin'); Length = 10000 }, @{ Path = @('..', '..', 'pad'); Length = 6384; Attr = 'p' }, @{ Path = @('b.bin'); Length = 9000 }) -PayloadSeed 181 }
 Add-Case 'attr-symlink-executable' 'files with BEP 47 attr "l" (symlink, no target) and "x"' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files @(@{ Path = @('link'); Length = 100; Attr = 'l' }, @{ Path = @('run.sh'); Length = 200; Attr = 'x' }) -PayloadSeed 182 }
+    New-TorrentCase -Name $script:CurrentCase -Files @(@{ Path = @('link'); Length = 100; Attr = 'l' }, @{ Path = @('run.sh'); Length = 200; Attr = 'x' }) -PayloadSeed 182 }
 
 # Long and deep paths.
 Add-Case 'long-element-ascii' 'an element of 1000 ASCII characters' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @(('x' * 996) + '.txt'))) -PayloadSeed 190 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @(('x' * 996) + '.txt'))) -PayloadSeed 190 }
 Add-Case 'long-element-unicode' 'an element of 300 three-byte characters plus ".txt" (cut on a character boundary)' Accepted -Seed {
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, @(([string][char]0x65E5 * 300) + '.txt'))) -PayloadSeed 191 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @(([string][char]0x65E5 * 300) + '.txt'))) -PayloadSeed 191 }
 Add-Case 'long-name-emoji' 'a torrent name of 200 emoji (surrogate pairs must not be split)' Accepted -Seed {
     New-TorrentCase -Name ([string]::Concat([Linq.Enumerable]::Repeat([char]::ConvertFromUtf32(0x1F600), 200))) -PayloadSeed 192 }
 Add-Case 'depth-100' 'a path of 100 elements (the limit)' Accepted -Seed {
     $p = [object[]]@(1..99 | ForEach-Object { 'd' }) + 'leaf.txt'
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, $p) 3000) -PayloadSeed 193 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, $p) 3000) -PayloadSeed 193 }
 Add-Case 'depth-101' 'a path of 101 elements (one over the limit)' Rejected PathTooDeep {
     $p = [object[]]@(1..100 | ForEach-Object { 'd' }) + 'leaf.txt'
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, $p)) -PayloadSeed 194 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, $p)) -PayloadSeed 194 }
 Add-Case 'depth-100-dotdot' 'a path of 100 ".." elements then a file (climbing, at the depth limit)' Accepted -Seed {
     $p = [object[]]@(1..99 | ForEach-Object { '..' }) + 'escaped-deep.txt'
-    New-TorrentCase -Name 'victim' -Files (New-Files @(, $p)) -PayloadSeed 195 }
+    New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, $p)) -PayloadSeed 195 }
 
 # Lengths.
 Add-Case 'length-negative-single' 'single-file length -1' Rejected InvalidFileLength { New-TorrentCase -InfoExtra @{ length = -1 } -PayloadSeed 200 }
 Add-Case 'length-negative-file' 'a file of length -16384 among positive ones (they would add up right)' Rejected InvalidFileLength {
-    $c = New-TorrentCase -Name 'victim' -Files (New-Files @(@('a'), @('b'), @('c'))) -PayloadSeed 201
+    $c = New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('a'), @('b'), @('c'))) -PayloadSeed 201
     $c.Info.files[1].length = -16384; $c.Info.files[2].length = 20000 + 16384
     $c.Bytes = ConvertTo-BencodeBytes $c.Top; $c }
 Add-Case 'length-int64-max-single' 'single-file length 9223372036854775807' Rejected PieceCountMismatch { New-TorrentCase -InfoExtra @{ length = [long]::MaxValue } -PayloadSeed 202 }
 Add-Case 'length-overflow-sum' 'two files of 2^62 and 2^62 + 2^62 bytes: the sum overflows 64 bits' Rejected TotalSizeOverflow {
-    $c = New-TorrentCase -Name 'victim' -Files (New-Files @(@('a'), @('b'), @('c'))) -PayloadSeed 203
+    $c = New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('a'), @('b'), @('c'))) -PayloadSeed 203
     $c.Info.files[0].length = [long]4611686018427387904; $c.Info.files[1].length = [long]4611686018427387904; $c.Info.files[2].length = [long]4611686018427387904
     $c.Bytes = ConvertTo-BencodeBytes $c.Top; $c }
 Add-Case 'length-overlong-integer' 'length i99999999999999999999e (does not fit 64 bits)' Rejected InvalidBencoding { New-TorrentCase -InfoExtra @{ length = [BRaw]::new('i99999999999999999999e') } -PayloadSeed 204 }
@@ -395,7 +395,7 @@ Add-Case 'length-string' 'length given as a string "40000"' Rejected InvalidFile
 Add-Case 'length-huge-consistent' 'a 1 PiB file whose pieces list is "right" for 256 MiB pieces would be 80 MB: here 4 TiB at 256 MiB = 16 384 hashes' Accepted {
     New-TorrentCase -InfoExtra @{ length = [long]4TB; 'piece length' = 256MB; pieces = [byte[]]::new(16384 * 20) } -PayloadSeed 206 }
 Add-Case 'length-all-zero' 'every file is empty (nothing to share)' Rejected NoData {
-    $c = New-TorrentCase -Name 'victim' -Files (New-Files @(@('a'), @('b')) 0) -PayloadSeed 207; $c }
+    $c = New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(@('a'), @('b')) 0) -PayloadSeed 207; $c }
 Add-Case 'length-leading-zero' 'length i040000e (leading zero)' Rejected InvalidBencoding { New-TorrentCase -InfoExtra @{ length = [BRaw]::new('i040000e') } -PayloadSeed 208 }
 Add-Case 'length-negative-zero' 'length i-0e' Rejected InvalidBencoding { New-TorrentCase -InfoExtra @{ length = [BRaw]::new('i-0e') } -PayloadSeed 209 }
 
@@ -439,13 +439,13 @@ Add-Case 'files-not-list' 'files is a string' Rejected InvalidFileList { New-Tor
 Add-Case 'files-entry-integer' 'an entry of files is an integer' Rejected InvalidFileList {
     New-TorrentCase -InfoExtra @{ files = [object[]]@(5) } -PayloadSeed 234 }
 Add-Case 'path-empty-list' 'a file whose path is an empty list' Rejected InvalidFilePath {
-    $c = New-TorrentCase -Name 'victim' -Files (New-Files @(, @('a'))) -PayloadSeed 235
+    $c = New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('a'))) -PayloadSeed 235
     $c.Info.files[0].path = [object[]]@(); $c.Bytes = ConvertTo-BencodeBytes $c.Top; $c }
 Add-Case 'path-element-integer' 'a path element is an integer' Rejected InvalidFilePath {
-    $c = New-TorrentCase -Name 'victim' -Files (New-Files @(, @('a'))) -PayloadSeed 236
+    $c = New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('a'))) -PayloadSeed 236
     $c.Info.files[0].path = [object[]]@('a', 5); $c.Bytes = ConvertTo-BencodeBytes $c.Top; $c }
 Add-Case 'path-string-not-list' 'a file whose path is a string "../../x" instead of a list' Rejected InvalidFilePath {
-    $c = New-TorrentCase -Name 'victim' -Files (New-Files @(, @('a'))) -PayloadSeed 237
+    $c = New-TorrentCase -Name $script:CurrentCase -Files (New-Files @(, @('a'))) -PayloadSeed 237
     $c.Info.files[0].path = '../../x'; $c.Bytes = ConvertTo-BencodeBytes $c.Top; $c }
 Add-Case 'keys-unsorted' 'keys of the top and info dictionaries in reverse order (accepted, with a warning)' Accepted -Seed {
     $c = New-TorrentCase -PayloadSeed 238
@@ -591,6 +591,8 @@ if ($ManifestOnly) {
 
 $null = New-Item -ItemType Directory -Force -Path $OutputPath, (Join-Path $OutputPath 'payload')
 foreach ($c in $Cases) {
+    # Torrents whose name is not the point of the case are named after it, so they do not collide in one folder.
+    $script:CurrentCase = $c.Name
     $built = & $c.Build
     [IO.File]::WriteAllBytes((Join-Path $OutputPath $c.File), $built.Bytes)
     if ($c.Seedable) { [IO.File]::WriteAllBytes((Join-Path $OutputPath "payload/$($c.Name).bin"), $built.Payload) }

@@ -158,6 +158,12 @@ namespace BitTorrent.Download
                 _fatal ??= ex;
                 outcome = DownloadOutcome.Failed;
             }
+            catch (OperationCanceledException) when (_fatal is not null)
+            {
+                // A fatal error (a failed write) cancels the run: report the error, not the cancellation (the task
+                // used to end as Canceled and the cmdlet could only say "ended without a result").
+                outcome = DownloadOutcome.Failed;
+            }
 
             if (_fatal is not null)
             {
@@ -295,8 +301,8 @@ namespace BitTorrent.Download
             Task? announce = null;
             while (true)
             {
-                token.ThrowIfCancellationRequested();
                 if (_fatal is not null) throw _fatal;
+                token.ThrowIfCancellationRequested();
                 var now = DateTime.UtcNow;
                 bool done = IsDone();
                 if (done)

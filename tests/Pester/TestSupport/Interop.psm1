@@ -428,6 +428,37 @@ function Get-PwshCommand {
     [pscustomobject]@{ FilePath = $processPath; Arguments = @() }
 }
 
+function Start-ModuleSeeder {
+    <#
+        Start-TorrentSeed (this module) in a child pwsh, so it can be killed by PID like any other client: seeds the
+        torrents from DataPath on 127.0.0.1:Port, no trackers, for DurationSec. Verbose output goes to the log.
+        Returns the process (with Port and EndPoint) once the port accepts connections.
+    #>
+    param(
+        [Parameter(Mandatory)] [string[]] $TorrentPath,
+        [Parameter(Mandatory)] [string] $DataPath,
+        [Parameter(Mandatory)] [string] $LogDir,
+        [int] $Port = 0,
+        [int] $DurationSec = 600,
+        [string] $Name = 'module-seed'
+    )
+    if ($Port -eq 0) { $Port = Get-FreePort }
+    $list = Join-Path $LogDir "$Name-$Port.torrents.txt"
+    Set-Content -LiteralPath $list -Value $TorrentPath -Encoding utf8
+    $q = { param($s) "'" + ($s -replace "'", "''") + "'" }
+    $command = "Import-Module BitTorrent; Start-TorrentSeed -LiteralPath (Get-Content -LiteralPath $(& $q $list)) -DataPath $(& $q $DataPath) " +
+        "-Port $Port -ListenAddress 127.0.0.1 -NoTracker -ThrottleLimit 64 -Duration ([TimeSpan]::FromSeconds($DurationSec)) -Verbose *>&1"
+    $pwsh = Get-PwshCommand
+    $p = Start-InteropProcess -FilePath $pwsh.FilePath -ArgumentList ($pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-Command', $command)) `
+        -LogDir $LogDir -Name "$Name-$Port"
+    Wait-Until -TimeoutSec 60 -Because "Start-TorrentSeed to listen on $Port" -Condition {
+        if ($p.HasExited) { throw "Start-TorrentSeed exited: $(Read-InteropLog $p) $(Read-InteropLog $p -StdErr)" }
+        Test-TcpPort -Port $Port
+    }
+    $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port -PassThru |
+        Add-Member -NotePropertyName EndPoint -NotePropertyValue "127.0.0.1:$Port" -PassThru
+}
+
 function Get-FileSha256Map {
     <#
         Relative path ('/'-separated) → sha256 for every file under Root: compare a download with its source.
@@ -450,4 +481,4 @@ function Get-FileSha256Map {
 Export-ModuleMember -Function Get-FreePort, Wait-Until, New-InteropWorkspace, New-RandomFile, New-TestPayload,
     New-MkTorrent, Get-ReferenceInfoHash, Start-InteropProcess, Read-InteropLog, Stop-InteropProcess, Start-OpenTracker,
     Test-TcpPort, Start-LibtorrentPeer, Start-Aria2Seeder, Start-TransmissionSeeder, Start-QBittorrentSeeder,
-    Get-PwshCommand, Get-FileSha256Map
+    Get-PwshCommand, Get-FileSha256Map, Start-ModuleSeeder
