@@ -238,6 +238,26 @@ namespace BitTorrent.Download
 
             int maxPartials = (int)Math.Max(4, Math.Min(4096, _options.MaxUnverifiedBytes / Math.Max(1, _torrent.PieceLength)));
             _picker = new PiecePicker(_torrent.PieceCount, _torrent.PieceLength, _torrent.TotalSize, _have, _wanted, maxPartials);
+            if (!_options.SeedOnly && !_picker.IsComplete) ProbeDestination();
+        }
+
+        /// <summary>A destination that cannot be written (read-only, full, no permission) fails here, at once and
+        /// clearly, instead of when the first piece arrives — or, with no peer, as NoPeersAvailable after the timeout.
+        /// Seeding never writes, so it is not probed (data on read-only media can be seeded).</summary>
+        private void ProbeDestination()
+        {
+            string probe = Path.Combine(_destination, ResumeRecord.FolderName, _torrent.InfoHash + ".probe");
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(probe)!);
+                using var stream = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+                stream.WriteByte(0);
+                stream.Flush();
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw new DownloadException(DownloadError.DestinationWriteFailed, $"The destination '{_destination}' cannot be written: {ex.Message}", ex);
+            }
         }
 
         /// <summary>Pieces claimed by the resume record are trusted while every file they touch has the size and

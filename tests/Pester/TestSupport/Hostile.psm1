@@ -32,12 +32,46 @@ function Start-HostilePeer {
         Add-Member -NotePropertyName Mode -NotePropertyValue $Mode -PassThru
 }
 
-function Invoke-DownloadChild {
+function Start-DownloadChild {
     <#
-        Runs Start-TorrentDownload in a child pwsh (Invoke-DownloadChild.ps1) and returns its JSON report: Status,
-        Message, BytesDownloaded, HashFailures, Errors, Verbose, PeakWorkingSetBytes, CpuSeconds, Seconds, plus
-        ExitCode and Killed. The wait is bounded by -WaitSec; on timeout the child is killed and Killed is true.
+        Starts Start-TorrentDownload in a child pwsh (Invoke-DownloadChild.ps1) and returns the process at once, with
+        .ReportPath, where the child writes its JSON report when the download ends (a killed child writes none).
     #>
+    param(
+        [Parameter(Mandatory)] [string] $TorrentPath,
+        [Parameter(Mandatory)] [string] $DestinationPath,
+        [Parameter(Mandatory)] [string] $LogDir,
+        [string[]] $Peer = @(),
+        [int] $TimeoutSec = 60,
+        [string] $Name = 'download'
+    )
+    $name = "$Name-$([Guid]::NewGuid().ToString('N').Substring(0, 6))"
+    $out = Join-Path $LogDir "$name.json"
+    $pwsh = Get-PwshCommand
+    $arguments = $pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Invoke-DownloadChild.ps1'),
+        '-TorrentPath', $TorrentPath, '-DestinationPath', $DestinationPath, '-OutFile', $out, '-TimeoutSec', $TimeoutSec)
+    if ($Peer.Count -gt 0) { $arguments += @('-PeerList', ($Peer -join ',')) }
+    $p = Start-InteropProcess -FilePath $pwsh.FilePath -ArgumentList $arguments -LogDir $LogDir -Name $name
+    $p | Add-Member -NotePropertyName ReportPath -NotePropertyValue $out -PassThru
+}
+
+function Wait-DownloadChild {
+    <#
+        Waits (at most WaitSec) for a child from Start-DownloadChild and returns its report: Status, Message,
+        BytesDownloaded, BytesResumed, HashFailures, Errors, Verbose, PeakWorkingSetBytes, CpuSeconds, Seconds, plus
+        ExitCode and Killed (true when the wait timed out and the child was killed).
+    #>
+    param([Parameter(Mandatory)] $Process, [int] $WaitSec = 180)
+    $killed = -not $Process.WaitForExit($WaitSec * 1000)
+    if ($killed) { $Process.Kill($true); $null = $Process.WaitForExit(5000) }
+    $report = if (Test-Path -LiteralPath $Process.ReportPath) { Get-Content -LiteralPath $Process.ReportPath -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Status = $null; Verbose = @(); Errors = @() } }
+    $report | Add-Member -NotePropertyName ExitCode -NotePropertyValue $(if ($killed) { $null } else { $Process.ExitCode }) -PassThru |
+        Add-Member -NotePropertyName Killed -NotePropertyValue $killed -PassThru |
+        Add-Member -NotePropertyName StdErr -NotePropertyValue (Read-InteropLog $Process -StdErr) -PassThru
+}
+
+function Invoke-DownloadChild {
+    <# Start-DownloadChild, then Wait-DownloadChild: runs a download in a child pwsh and returns its report. #>
     param(
         [Parameter(Mandatory)] [string] $TorrentPath,
         [Parameter(Mandatory)] [string] $DestinationPath,
@@ -47,18 +81,8 @@ function Invoke-DownloadChild {
         [int] $WaitSec = 180,
         [string] $Name = 'download'
     )
-    $out = Join-Path $LogDir "$Name-$([Guid]::NewGuid().ToString('N').Substring(0, 6)).json"
-    $pwsh = Get-PwshCommand
-    $arguments = $pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Invoke-DownloadChild.ps1'),
-        '-TorrentPath', $TorrentPath, '-DestinationPath', $DestinationPath, '-OutFile', $out, '-TimeoutSec', $TimeoutSec)
-    if ($Peer.Count -gt 0) { $arguments += @('-PeerList', ($Peer -join ',')) }
-    $p = Start-InteropProcess -FilePath $pwsh.FilePath -ArgumentList $arguments -LogDir $LogDir -Name $Name
-    $killed = -not $p.WaitForExit($WaitSec * 1000)
-    if ($killed) { $p.Kill($true); $null = $p.WaitForExit(5000) }
-    $report = if (Test-Path -LiteralPath $out) { Get-Content -LiteralPath $out -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Status = $null; Verbose = @(); Errors = @() } }
-    $report | Add-Member -NotePropertyName ExitCode -NotePropertyValue $(if ($killed) { $null } else { $p.ExitCode }) -PassThru |
-        Add-Member -NotePropertyName Killed -NotePropertyValue $killed -PassThru |
-        Add-Member -NotePropertyName StdErr -NotePropertyValue (Read-InteropLog $p -StdErr) -PassThru
+    $p = Start-DownloadChild -TorrentPath $TorrentPath -DestinationPath $DestinationPath -LogDir $LogDir -Peer $Peer -TimeoutSec $TimeoutSec -Name $Name
+    Wait-DownloadChild -Process $p -WaitSec $WaitSec
 }
 
-Export-ModuleMember -Function Start-HostilePeer, Invoke-DownloadChild
+Export-ModuleMember -Function Start-HostilePeer, Start-DownloadChild, Wait-DownloadChild, Invoke-DownloadChild

@@ -31,6 +31,7 @@ $process = [Diagnostics.Process]::GetCurrentProcess()
     Status         = if ($result) { "$($result.Status)" } else { $null }
     Message        = if ($result) { $result.Message } else { $null }
     BytesDownloaded = if ($result) { $result.BytesDownloaded } else { 0 }
+    BytesResumed   = if ($result) { $result.BytesResumed } else { 0 }
     HashFailures   = if ($result) { $result.HashFailures } else { 0 }
     PeersUsed      = if ($result) { $result.PeersUsed } else { 0 }
     Seconds        = $watch.Elapsed.TotalSeconds
