@@ -61,7 +61,11 @@ namespace BitTorrent.Download
         public bool Snubbed { get; set; }
         public long BytesDownloaded { get; set; }
         public int HashFailures { get; set; }
+        /// <summary>Caught sending bad data: disconnected and never dialled again.</summary>
+        public bool Banned { get; set; }
         public int BadRequests { get; set; }
+        /// <summary>Blocks the peer sent that we had not asked it for (or no longer wanted from it): ignored.</summary>
+        public int UnrequestedBlocks { get; set; }
         public bool Closed { get; set; }
 
         // ---- upload side (guarded by the download's lock unless noted) ----

@@ -104,8 +104,9 @@ namespace BitTorrent.Download
         /// <summary>Appends up to <paramref name="count"/> blocks to request from a peer. <paramref name="alreadyRequested"/>
         /// tells whether this peer already has a block outstanding (only consulted in endgame).</summary>
         /// <param name="allowedFastOnly">When the peer chokes us, only these pieces (BEP 6 allowed fast) may be asked.</param>
+        /// <param name="peer">Who asks (a piece fetched again after a hash failure goes to one peer only).</param>
         public int Pick(Bitfield peerHas, int count, List<BlockRequest> output, Func<BlockRequest, bool> alreadyRequested,
-            ICollection<int>? allowedFastOnly = null)
+            ICollection<int>? allowedFastOnly = null, object? peer = null)
         {
             int picked = 0;
             if (count <= 0 || _wantedMissing == 0) return 0;
@@ -116,9 +117,11 @@ namespace BitTorrent.Download
             foreach (var partial in _partialList)
             {
                 if (picked >= count) return picked;
-                if (partial.UnrequestedBlocks <= 0 || !peerHas[partial.Index]) continue;
+                if (partial.UnrequestedBlocks <= 0 || !peerHas[partial.Index] || !partial.MayServe(peer)) continue;
                 if (allowedFastOnly is not null && !allowedFastOnly.Contains(partial.Index)) continue;
-                picked += TakeUnrequested(partial, count - picked, output);
+                int taken = TakeUnrequested(partial, count - picked, output);
+                if (taken > 0 && partial.SingleSource && partial.Owner is null) partial.Owner = peer;
+                picked += taken;
             }
 
             // 2. New pieces, rarest first.
@@ -139,7 +142,7 @@ namespace BitTorrent.Download
                 foreach (var partial in _partialList)
                 {
                     if (picked >= count) break;
-                    if (!peerHas[partial.Index]) continue;
+                    if (!peerHas[partial.Index] || partial.SingleSource) continue;
                     if (allowedFastOnly is not null && !allowedFastOnly.Contains(partial.Index)) continue;
                     for (int b = 0; b < partial.BlockCount && picked < count; b++)
                     {
@@ -255,15 +258,41 @@ namespace BitTorrent.Download
             }
         }
 
-        /// <summary>The piece's hash did not match: every block is wanted again.</summary>
-        public void MarkFailed(int piece)
+        /// <summary>The piece's hash did not match: every block is wanted again; from one peer alone when
+        /// <paramref name="singleSource"/> (the failed attempt mixed blocks from several).</summary>
+        public void MarkFailed(int piece, bool singleSource = false)
         {
             if (_partials.TryGetValue(piece, out var partial))
             {
                 if (partial.IsComplete) _awaitingVerification--;
                 partial.Reset();
+                partial.SingleSource = singleSource;
             }
             InEndgame = false;
+        }
+
+        /// <summary>A peer is gone, snubbed or banned: single-source pieces it was fetching start over (another peer
+        /// takes them whole), and with <paramref name="discardItsBlocks"/> (banned) every block it sent to a piece
+        /// still in flight is dropped, so its data cannot fail an honest peer's piece. Pieces complete and waiting
+        /// for their hash check are left to it. Returns the blocks dropped.</summary>
+        public int ReleasePeer(object peer, bool discardItsBlocks)
+        {
+            int dropped = 0;
+            foreach (var partial in _partialList)
+            {
+                if (partial.IsComplete) continue;
+                if (partial.SingleSource && ReferenceEquals(partial.Owner, peer))
+                {
+                    dropped += partial.ReceivedBlocks;
+                    partial.Reset();
+                    partial.SingleSource = true;
+                }
+                else if (discardItsBlocks)
+                {
+                    dropped += partial.Discard(source => ReferenceEquals(source, peer));
+                }
+            }
+            return dropped;
         }
 
         /// <summary>Drops every partial piece's buffer (shutdown).</summary>

@@ -159,6 +159,12 @@ namespace BitTorrent.Download
                 _fatal ??= ex;
                 outcome = DownloadOutcome.Failed;
             }
+            catch (OperationCanceledException) when (_fatal is not null)
+            {
+                // A fatal error (a failed write) cancels the run: report the error, not the cancellation (the task
+                // used to end as Canceled and the cmdlet could only say "ended without a result").
+                outcome = DownloadOutcome.Failed;
+            }
 
             if (_fatal is not null)
             {
@@ -233,6 +239,26 @@ namespace BitTorrent.Download
 
             int maxPartials = (int)Math.Max(4, Math.Min(4096, _options.MaxUnverifiedBytes / Math.Max(1, _torrent.PieceLength)));
             _picker = new PiecePicker(_torrent.PieceCount, _torrent.PieceLength, _torrent.TotalSize, _have, _wanted, maxPartials);
+            if (!_options.SeedOnly && !_picker.IsComplete) ProbeDestination();
+        }
+
+        /// <summary>A destination that cannot be written (read-only, full, no permission) fails here, at once and
+        /// clearly, instead of when the first piece arrives — or, with no peer, as NoPeersAvailable after the timeout.
+        /// Seeding never writes, so it is not probed (data on read-only media can be seeded).</summary>
+        private void ProbeDestination()
+        {
+            string probe = Path.Combine(_destination, ResumeRecord.FolderName, _torrent.InfoHash + ".probe");
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(probe)!);
+                using var stream = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+                stream.WriteByte(0);
+                stream.Flush();
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw new DownloadException(DownloadError.DestinationWriteFailed, $"The destination '{_destination}' cannot be written: {ex.Message}", ex);
+            }
         }
 
         /// <summary>Pieces claimed by the resume record are trusted while every file they touch has the size and
@@ -285,8 +311,8 @@ namespace BitTorrent.Download
             Task? announce = null;
             while (true)
             {
-                token.ThrowIfCancellationRequested();
                 if (_fatal is not null) throw _fatal;
+                token.ThrowIfCancellationRequested();
                 var now = DateTime.UtcNow;
                 bool done = IsDone();
                 if (done)
@@ -440,6 +466,7 @@ namespace BitTorrent.Download
                         // Snubbed: give its requests to others, keep one outstanding to see if it recovers.
                         s.Snubbed = true;
                         DropOutstanding(s, sendCancel: true);
+                        _picker!.ReleasePeer(s, discardItsBlocks: false);
                         s.DesiredQueue = 1;
                         _messages.Enqueue($"Peer {s} sent nothing for {(int)_options.SnubTimeout.TotalSeconds} s: snubbed, its requests go to other peers.");
                     }
@@ -782,6 +809,7 @@ namespace BitTorrent.Download
                     if (other.PeerInterested && other.AmChoking) { UnchokeIfSlotFree(other); break; }
             _picker!.RemovePeer(session.PeerHas);
             DropOutstanding(session, sendCancel: false);
+            _picker.ReleasePeer(session, discardItsBlocks: session.HashFailures >= _options.BanAfterHashFailures);
             FillAllRequests();
         }
 
@@ -863,6 +891,8 @@ namespace BitTorrent.Download
                         break;
                     case PeerMessageId.Piece:
                         OnBlock(s, m);
+                        // Late blocks after a cancel or a snub are normal; a stream of blocks nobody asked for is not.
+                        if (s.UnrequestedBlocks > 1000 + s.BytesDownloaded / BlockRequest.BlockSize) { reason = "too many blocks we did not ask for"; return false; }
                         break;
                     case PeerMessageId.RejectRequest:
                     {
@@ -906,6 +936,13 @@ namespace BitTorrent.Download
         {
             var block = new BlockRequest(m.Index, m.Begin, m.Payload.Length);
             bool requested = s.Outstanding.Remove(block.Key);
+            if (!requested)
+            {
+                // Only blocks asked of this peer are taken: a peer pushing data nobody requested could otherwise mix
+                // garbage into pieces honest peers are filling, and have them blamed for the hash failure.
+                s.UnrequestedBlocks++;
+                return;
+            }
             var outcome = _picker!.BlockReceived(block, m.Payload.Span, s, requested, out var partial);
             if (outcome == BlockOutcome.Unwanted) return;
 
@@ -965,7 +1002,7 @@ namespace BitTorrent.Download
             // loop) per batch instead of per 16 KiB. The queue never runs dry: half of it is still in flight.
             if (s.Outstanding.Count > 0 && want < Math.Min(RequestBatch, (target + 1) / 2)) return;
             _pickBuffer.Clear();
-            _picker!.Pick(s.PeerHas, want, _pickBuffer, b => s.Outstanding.ContainsKey(b.Key), choked ? s.AllowedFast : null);
+            _picker!.Pick(s.PeerHas, want, _pickBuffer, b => s.Outstanding.ContainsKey(b.Key), choked ? s.AllowedFast : null, s);
             foreach (var b in _pickBuffer)
             {
                 s.Outstanding[b.Key] = b;
@@ -1014,24 +1051,41 @@ namespace BitTorrent.Download
                 lock (_sync)
                 {
                     _hashFailures++;
-                    _messages.Enqueue($"Piece {partial.Index} failed its hash check; it will be downloaded again.");
-                    var blamed = partial.Contributors.OfType<PeerSession>().ToList();
-                    foreach (var s in blamed)
+                    var sources = partial.Contributors.OfType<PeerSession>().ToList();
+                    if (sources.Count == 1)
                     {
-                        s.HashFailures++;
-                        // A peer that sent the whole bad piece alone is certainly lying; otherwise ban on repeat.
-                        if (blamed.Count == 1 || s.HashFailures >= _options.BanAfterHashFailures)
-                        {
-                            s.HashFailures = Math.Max(s.HashFailures, _options.BanAfterHashFailures);
-                            _messages.Enqueue($"Banning {s}: it sent data that failed the hash check.");
-                            s.Connection.Abort();
-                        }
+                        // The whole bad piece came from one peer: it is certainly lying (or broken).
+                        _messages.Enqueue($"Piece {partial.Index} failed its hash check; it will be downloaded again.");
+                        Ban(sources[0], $"it sent piece {partial.Index} alone, and it failed the hash check");
                     }
-                    _picker!.MarkFailed(partial.Index);
+                    else
+                    {
+                        // Several peers sent blocks of it: blaming them all would ban honest peers along with a liar.
+                        // Keep a hash of each block and who sent it, and fetch the piece again from one peer alone;
+                        // once it verifies, the blocks that differ name the liar (libtorrent's smart ban).
+                        _messages.Enqueue($"Piece {partial.Index} failed its hash check; it came from {sources.Count} peers, so it is fetched again from one peer alone.");
+                        RememberFailedBlocks(partial);
+                    }
+                    _picker!.MarkFailed(partial.Index, singleSource: sources.Count > 1);
                     _pendingVerifications--;
                     FillAllRequests();
                 }
                 return;
+            }
+
+            // A piece that failed before with blocks from several peers is good now: whoever sent a block that
+            // differs from the good one lied. (Compared before the write: the buffer goes back to the pool after it.)
+            FailedBlock[]? failedBlocks;
+            lock (_sync)
+            {
+                if (_failedBlocks.TryGetValue(partial.Index, out failedBlocks)) _failedBlocks.Remove(partial.Index);
+            }
+            if (failedBlocks is not null)
+            {
+                var liars = FindLiars(partial, failedBlocks);
+                lock (_sync)
+                    foreach (var (liar, block) in liars)
+                        Ban(liar, $"block {block} of piece {partial.Index} it sent differs from the verified piece");
             }
 
             await _writeLock.WaitAsync().ConfigureAwait(false);
@@ -1071,6 +1125,67 @@ namespace BitTorrent.Download
                     if (_picker!.IsComplete && _pendingVerifications == 0) _done.TrySetResult(true);
                 }
             }
+        }
+
+        // ---- smart ban --------------------------------------------------------------------------------------------
+
+        /// <summary>A block of a piece that failed its hash check: who sent it and the SHA-1 of what they sent.</summary>
+        private readonly struct FailedBlock
+        {
+            public FailedBlock(PeerSession? peer, byte[]? hash) { Peer = peer; Hash = hash; }
+            public PeerSession? Peer { get; }
+            public byte[]? Hash { get; }
+        }
+
+        /// <summary>Pieces whose failed blocks are remembered, at most <see cref="MaxRememberedFailures"/> (the oldest
+        /// is forgotten first): a block costs 20 bytes and a reference, so this stays small. Guarded by _sync.</summary>
+        private readonly Dictionary<int, FailedBlock[]> _failedBlocks = new Dictionary<int, FailedBlock[]>();
+        private readonly Queue<int> _failedOrder = new Queue<int>();
+        private const int MaxRememberedFailures = 64;
+
+        private void RememberFailedBlocks(PartialPiece partial)
+        {
+            if (_failedBlocks.ContainsKey(partial.Index)) return; // the first failure's blocks are the evidence
+            var sha = _sha1 ??= SHA1.Create();
+            var data = partial.Data;
+            var blocks = new FailedBlock[partial.BlockCount];
+            for (int b = 0; b < blocks.Length; b++)
+            {
+                if (partial.Source(b) is not PeerSession peer) continue;
+                blocks[b] = new FailedBlock(peer, sha.ComputeHash(data.Array!, data.Offset + b * BlockRequest.BlockSize, partial.BlockLength(b)));
+            }
+            while (_failedBlocks.Count >= MaxRememberedFailures && _failedOrder.Count > 0) _failedBlocks.Remove(_failedOrder.Dequeue());
+            _failedBlocks[partial.Index] = blocks;
+            _failedOrder.Enqueue(partial.Index);
+        }
+
+        private static List<(PeerSession Peer, int Block)> FindLiars(PartialPiece good, FailedBlock[] failed)
+        {
+            var liars = new List<(PeerSession, int)>();
+            var seen = new HashSet<PeerSession>();
+            using var sha = SHA1.Create();
+            var data = good.Data;
+            for (int b = 0; b < failed.Length && b < good.BlockCount; b++)
+            {
+                if (failed[b].Peer is not PeerSession peer || failed[b].Hash is not byte[] hash || seen.Contains(peer)) continue;
+                var goodHash = sha.ComputeHash(data.Array!, data.Offset + b * BlockRequest.BlockSize, good.BlockLength(b));
+                if (!goodHash.AsSpan().SequenceEqual(hash)) { liars.Add((peer, b)); seen.Add(peer); }
+            }
+            return liars;
+        }
+
+        /// <summary>Bans a peer (under the lock): it is disconnected, never dialled again, and every block it sent to
+        /// a piece still in flight is dropped.</summary>
+        private void Ban(PeerSession s, string why)
+        {
+            if (s.Banned) return;
+            s.Banned = true;
+            s.HashFailures = Math.Max(s.HashFailures + 1, _options.BanAfterHashFailures);
+            _messages.Enqueue($"Banning {s}: {why}.");
+            if (_candidates.TryGetValue(new PeerAddress(s.EndPoint).ToString(), out var candidate)) candidate.Banned = true;
+            int dropped = _picker!.ReleasePeer(s, discardItsBlocks: true);
+            if (dropped > 0) _messages.Enqueue($"Dropped {dropped} block(s) from {s} in pieces still downloading.");
+            s.Connection.Abort();
         }
 
         private async Task SaveResumeAsync(CancellationToken token)

@@ -14,14 +14,17 @@ namespace BitTorrent.Metainfo
     /// <item>Trailing dots and spaces are removed (Windows strips them silently, which would merge names).</item>
     /// <item>Windows device names (CON, PRN, AUX, NUL, CONIN$, CONOUT$, COM0-9, LPT0-9 and COM/LPT with a superscript
     /// 1-3, in any case, with any extension) get a leading '_'.</item>
-    /// <item>An element is cut to 255 UTF-8 bytes, keeping its extension.</item>
+    /// <item>An element is cut to 250 UTF-8 bytes, keeping its extension: file systems allow 255, and a file is
+    /// written as "name.part" until it is complete (with 255 the download failed on creating that name).</item>
     /// <item>Invalid UTF-8 has already become U+FFFD in the display string; it is kept as such (a valid character).</item>
     /// <item>An element that ends up empty becomes "_".</item>
     /// </list>
     /// Uniqueness across a torrent's files is handled by the parser, which renames later duplicates.</summary>
     public static class PathSanitizer
     {
-        private const int MaxElementBytes = 255;
+        /// <summary>255 (NAME_MAX on Linux and macOS, the NTFS limit in UTF-16 units, which 255 UTF-8 bytes never
+        /// exceed) less the 5 bytes of the ".part" suffix a file has while it downloads.</summary>
+        public const int MaxElementBytes = 250;
         private static readonly HashSet<string> ReservedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
             "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",

@@ -27,6 +27,14 @@ namespace BitTorrent.Metainfo
         /// <summary>Most files in one torrent.</summary>
         public const int MaxFiles = 1_000_000;
 
+        /// <summary>The suffix a file has on disk until all its pieces are verified (DownloadStorage writes
+        /// "name.part"); a torrent's own paths must not collide with these working names.</summary>
+        public const string PartialSuffix = ".part";
+
+        /// <summary>The folder at the top of a destination where the engine keeps its own state (resume records); a
+        /// torrent whose file or folder would take that name gets a leading '_'.</summary>
+        public const string StateFolderName = ".bittorrent";
+
         private static readonly UTF8Encoding LenientUtf8 = new UTF8Encoding(false, false);
 
         /// <summary>Reads and parses a .torrent file, refusing files over <see cref="MaxTorrentFileBytes"/> before reading them.</summary>
@@ -137,6 +145,11 @@ namespace BitTorrent.Metainfo
             result.SourceTag = TextOf(info["source"]);
 
             string rootFolder = PathSanitizer.SanitizeElement(result.Name) ?? "_";
+            if (string.Equals(rootFolder, StateFolderName, StringComparison.OrdinalIgnoreCase))
+            {
+                warnings.Add($"The name '{rootFolder}' is where resume records are kept; the torrent is stored as '_{rootFolder}'.");
+                rootFolder = "_" + rootFolder;
+            }
             var files = new List<TorrentFile>();
             long offset = 0;
 
@@ -224,8 +237,12 @@ namespace BitTorrent.Metainfo
             return length.Value;
         }
 
-        /// <summary>Two files must never map to one name on disk, nor a file to a folder another file needs. Compared
-        /// case-insensitively because Windows and macOS file systems are. Later entries are renamed "name.N.ext".</summary>
+        /// <summary>Two files must never map to one name on disk, nor a file to a folder another file needs, nor a
+        /// file to the working name of another ("name.part", see <see cref="PartialSuffix"/>: "data" is written as
+        /// "data.part" until it is complete, so a second file "data.part" would be overwritten by it). Compared
+        /// case-insensitively because Windows and macOS file systems are. Later entries are renamed "name.N.ext".
+        /// Linear in the number of files and path elements, however many share a name (a torrent of 20 000 files
+        /// named alike took 32 s when every rename counted up from 1).</summary>
         private static void MakePathsUnique(List<TorrentFile> files, List<string> warnings)
         {
             var taken = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -233,14 +250,23 @@ namespace BitTorrent.Metainfo
             foreach (var f in files)
             {
                 if (f.IsPadding) continue;
-                var parts = f.SanitizedPath.Split('/');
-                for (int i = 1; i < parts.Length; i++) folders.Add(string.Join("/", parts, 0, i));
+                // From the file's own folder upwards; a folder already known has its ancestors known too.
+                string path = f.SanitizedPath;
+                for (int slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1))
+                    if (!folders.Add(path.Substring(0, slash))) break;
             }
+
+            bool Clashes(string p) =>
+                taken.Contains(p) || folders.Contains(p) ||
+                taken.Contains(p + PartialSuffix) || folders.Contains(p + PartialSuffix) ||
+                (p.EndsWith(PartialSuffix, StringComparison.OrdinalIgnoreCase) && taken.Contains(p.Substring(0, p.Length - PartialSuffix.Length)));
+
+            var nextNumber = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
             foreach (var f in files)
             {
                 if (f.IsPadding) continue;
                 string path = f.SanitizedPath;
-                if (taken.Contains(path) || folders.Contains(path))
+                if (Clashes(path))
                 {
                     int slash = path.LastIndexOf('/');
                     string dir = slash < 0 ? string.Empty : path.Substring(0, slash + 1);
@@ -248,9 +274,11 @@ namespace BitTorrent.Metainfo
                     int dot = leaf.LastIndexOf('.');
                     string stem = dot > 0 ? leaf.Substring(0, dot) : leaf;
                     string ext = dot > 0 ? leaf.Substring(dot) : string.Empty;
+                    string key = dir + stem + "\0" + ext;
+                    if (!nextNumber.TryGetValue(key, out int n)) n = 1;
                     string candidate;
-                    int n = 1;
-                    do { candidate = $"{dir}{stem}.{n++}{ext}"; } while (taken.Contains(candidate) || folders.Contains(candidate));
+                    do { candidate = $"{dir}{stem}.{n++}{ext}"; } while (Clashes(candidate));
+                    nextNumber[key] = n;
                     warnings.Add($"File {f.Index} '{f.Path}' would collide with another path; it is stored as '{candidate}'.");
                     path = candidate;
                     f.SanitizedPath = path;

@@ -14,7 +14,7 @@ namespace BitTorrent.Storage
     /// Writes are serialized by the caller (one writer at a time); file handles are cached and bounded.</summary>
     public sealed class DownloadStorage : IDisposable
     {
-        public const string PartialSuffix = ".part";
+        public const string PartialSuffix = TorrentParser.PartialSuffix;
         private const int MaxOpenFiles = 64;
 
         private readonly TorrentInfo _torrent;
@@ -204,7 +204,10 @@ namespace BitTorrent.Storage
                     if (_open.TryGetValue(i, out var s)) { s.Flush(); s.Dispose(); _open.Remove(i); }
                     if (_readers.TryGetValue(i, out var r)) { r.Dispose(); _readers.Remove(i); }
                 }
-                if (!File.Exists(part)) continue; // already final
+                // Already under its real name: the verified data was read from that file (ExistingPath prefers it), and
+                // writes would have moved it back to its working name first. A .part beside it is not ours to use:
+                // renaming it over the complete file destroyed the file (a seed folder holding "x" and "x.part").
+                if (File.Exists(final) || !File.Exists(part)) continue;
                 using (var fs = new FileStream(part, FileMode.Open, FileAccess.Write, FileShare.None))
                     if (fs.Length != f.Length) fs.SetLength(f.Length);
                 if (File.Exists(final)) File.Delete(final);
@@ -253,10 +256,20 @@ namespace BitTorrent.Storage
                     _open.Clear();
                 }
                 var final = FinalPath(file);
+                var part = final + PartialSuffix;
                 Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+                // A file under its real name counts as complete; one being written is not, so it goes back to its
+                // working name first, with every verified byte in it. (Writing a re-fetched piece into a new, empty
+                // .part and renaming that over the real file at the end left a "complete" file of zeros and one piece.)
+                if (File.Exists(final))
+                {
+                    if (_readers.TryGetValue(file, out var reader)) { reader.Dispose(); _readers.Remove(file); }
+                    if (File.Exists(part)) File.Delete(part);
+                    File.Move(final, part);
+                }
                 // Unbuffered (bufferSize 1): a piece is written in large spans anyway, and once WritePieceAsync returns
                 // its bytes are in the operating system's hands, so killing the process cannot lose a verified piece.
-                s = new FileStream(final + PartialSuffix, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete,
+                s = new FileStream(part, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete,
                     1, FileOptions.None);
                 _open.Add(file, s);
                 return s;

@@ -48,7 +48,7 @@ namespace BitTorrent.Storage
     /// disk is hash-checked (the fallback that also covers a crash between two saves).</summary>
     public static class ResumeRecord
     {
-        public const string FolderName = ".bittorrent";
+        public const string FolderName = TorrentParser.StateFolderName;
         private const int Version = 2;
 
         public static string PathFor(string destination, TorrentInfo torrent) =>

@@ -71,6 +71,55 @@ namespace BitTorrent.Tests.Download
         }
 
         [Fact]
+        public async Task Writing_into_a_file_that_has_its_real_name_keeps_its_verified_bytes()
+        {
+            // A finished file is damaged in one piece; the next run verifies the others from it and fetches that one
+            // again. The file must end up whole, not as the one re-fetched piece in an otherwise empty file.
+            var t = TestTorrent.Create("one.bin", 16 * 1024, new[] { ("one.bin", 40_000) }, multi: false);
+            using (var first = new DownloadStorage(t.Info, _root))
+            {
+                first.Prepare();
+                var all = new Bitfield(t.Info.PieceCount);
+                for (int p = 0; p < t.Info.PieceCount; p++) { await first.WritePieceAsync(p, new ArraySegment<byte>(t.Piece(p)), CancellationToken.None); all.Set(p); }
+                Assert.Equal(new[] { 0 }, first.FinishCompletedFiles(all, new[] { 0 }));
+            }
+            string final = Path.Combine(_root, "one.bin");
+            var damaged = File.ReadAllBytes(final);
+            damaged[16 * 1024 + 5] ^= 0xFF;
+            File.WriteAllBytes(final, damaged);
+
+            using var storage = new DownloadStorage(t.Info, _root);
+            storage.Prepare();
+            var have = new Bitfield(t.Info.PieceCount);
+            var onDisk = File.ReadAllBytes(final);
+            for (int p = 0; p < t.Info.PieceCount; p++)
+                if (onDisk.AsSpan(p * t.Info.PieceLength, t.Info.GetPieceLength(p)).SequenceEqual(t.Piece(p))) have.Set(p);
+            Assert.Equal(2, have.Count);
+            await storage.WritePieceAsync(1, new ArraySegment<byte>(t.Piece(1)), CancellationToken.None);
+            Assert.False(File.Exists(final)); // being written: not under its real name
+            have.Set(1);
+            Assert.Equal(new[] { 0 }, storage.FinishCompletedFiles(have, new[] { 0 }));
+            Assert.Equal(t.Payload, File.ReadAllBytes(final));
+        }
+
+        [Fact]
+        public void A_complete_file_is_never_replaced_by_a_part_file_beside_it()
+        {
+            // Seeding from a folder that holds the complete "one.bin" and an unrelated "one.bin.part" (a browser's).
+            var t = TestTorrent.Create("one.bin", 16 * 1024, new[] { ("one.bin", 40_000) }, multi: false);
+            Directory.CreateDirectory(_root);
+            string final = Path.Combine(_root, "one.bin");
+            File.WriteAllBytes(final, t.Payload);
+            File.WriteAllBytes(final + DownloadStorage.PartialSuffix, new byte[] { 1, 2, 3 });
+            using var storage = new DownloadStorage(t.Info, _root);
+            var have = new Bitfield(t.Info.PieceCount);
+            have.SetAll();
+            Assert.Empty(storage.FinishCompletedFiles(have, new[] { 0 }));
+            Assert.Equal(t.Payload, File.ReadAllBytes(final));
+            Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(final + DownloadStorage.PartialSuffix));
+        }
+
+        [Fact]
         public async Task Reads_back_blocks_for_upload_across_file_boundaries()
         {
             var t = Spanning();

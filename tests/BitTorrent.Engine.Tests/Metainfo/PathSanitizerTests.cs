@@ -56,19 +56,19 @@ public sealed class PathSanitizerTests
         Assert.Equal(expected, PathSanitizer.SanitizeElement(element));
 
     [Fact]
-    public void Long_elements_are_cut_to_255_utf8_bytes_keeping_the_extension_and_whole_characters()
+    public void Long_elements_are_cut_to_250_utf8_bytes_keeping_the_extension_and_whole_characters()
     {
         string longName = string.Concat(Enumerable.Repeat("é", 200)) + ".txt"; // 404 bytes
         var cut = PathSanitizer.SanitizeElement(longName)!;
         Assert.EndsWith(".txt", cut);
-        Assert.True(Encoding.UTF8.GetByteCount(cut) <= 255);
-        Assert.Equal(125, cut.Length - 4); // 251 bytes of budget, 2 bytes per 'é'
+        Assert.True(Encoding.UTF8.GetByteCount(cut) <= 250); // so that "<name>.part" fits in 255
+        Assert.Equal(123, cut.Length - 4); // 246 bytes of budget, 2 bytes per 'é'
         Assert.DoesNotContain('\uFFFD', cut);
 
         // A surrogate pair (4 bytes in UTF-8) is never split.
         string emoji = string.Concat(Enumerable.Repeat("😀", 100));
         var cutEmoji = PathSanitizer.SanitizeElement(emoji)!;
-        Assert.Equal(63 * 2, cutEmoji.Length);
+        Assert.Equal(62 * 2, cutEmoji.Length);
         Assert.False(char.IsHighSurrogate(cutEmoji[^1]));
     }
 

@@ -250,7 +250,8 @@ function Start-LibtorrentPeer {
     <#
         A python3-libtorrent peer (tests/Pester/TestSupport/lt_peer.py). Mode Seed trusts the data; Check
         verifies it first (a partial seed); Leech downloads. Returns the process once it printed 'ready'
-        (Seed/Check) or immediately (Leech). The 'ready' line's JSON is attached as .Status.
+        (Seed/Check) or immediately (Leech). The 'ready' line's JSON is attached as .Status. -UploadLimit (bytes per
+        second) makes a slow seeder.
     #>
     param(
         [Parameter(Mandatory)] [ValidateSet('Seed', 'Check', 'Leech')] [string] $Mode,
@@ -259,11 +260,13 @@ function Start-LibtorrentPeer {
         [int] $Port = 0,
         [int] $TimeoutSec = 600,
         [switch] $NoTracker,
-        [string] $LogDir = $SavePath
+        [string] $LogDir = $SavePath,
+        [long] $UploadLimit = 0
     )
     if ($Port -eq 0) { $Port = Get-FreePort }
     $arguments = @($script:LtPeerScript, $Mode.ToLowerInvariant(), $TorrentPath, $SavePath, $Port, '--timeout', $TimeoutSec)
     if ($NoTracker) { $arguments += '--no-tracker' }
+    if ($UploadLimit -gt 0) { $arguments += @('--upload-limit', $UploadLimit) }
     $p = Start-InteropProcess -FilePath $script:Python -ArgumentList $arguments -LogDir $LogDir -Name "libtorrent-$Mode-$Port"
     $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port
     $p | Add-Member -NotePropertyName EndPoint -NotePropertyValue "127.0.0.1:$Port"
@@ -506,6 +509,37 @@ function Get-PwshCommand {
     [pscustomobject]@{ FilePath = $processPath; Arguments = @() }
 }
 
+function Start-ModuleSeeder {
+    <#
+        Start-TorrentSeed (this module) in a child pwsh, so it can be killed by PID like any other client: seeds the
+        torrents from DataPath on 127.0.0.1:Port, no trackers, for DurationSec. Verbose output goes to the log.
+        Returns the process (with Port and EndPoint) once the port accepts connections.
+    #>
+    param(
+        [Parameter(Mandatory)] [string[]] $TorrentPath,
+        [Parameter(Mandatory)] [string] $DataPath,
+        [Parameter(Mandatory)] [string] $LogDir,
+        [int] $Port = 0,
+        [int] $DurationSec = 600,
+        [string] $Name = 'module-seed'
+    )
+    if ($Port -eq 0) { $Port = Get-FreePort }
+    $list = Join-Path $LogDir "$Name-$Port.torrents.txt"
+    Set-Content -LiteralPath $list -Value $TorrentPath -Encoding utf8
+    $q = { param($s) "'" + ($s -replace "'", "''") + "'" }
+    $command = "Import-Module BitTorrent; Start-TorrentSeed -LiteralPath (Get-Content -LiteralPath $(& $q $list)) -DataPath $(& $q $DataPath) " +
+        "-Port $Port -ListenAddress 127.0.0.1 -NoTracker -ThrottleLimit 64 -Duration ([TimeSpan]::FromSeconds($DurationSec)) -Verbose *>&1"
+    $pwsh = Get-PwshCommand
+    $p = Start-InteropProcess -FilePath $pwsh.FilePath -ArgumentList ($pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-Command', $command)) `
+        -LogDir $LogDir -Name "$Name-$Port"
+    Wait-Until -TimeoutSec 60 -Because "Start-TorrentSeed to listen on $Port" -Condition {
+        if ($p.HasExited) { throw "Start-TorrentSeed exited: $(Read-InteropLog $p) $(Read-InteropLog $p -StdErr)" }
+        Test-TcpPort -Port $Port
+    }
+    $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port -PassThru |
+        Add-Member -NotePropertyName EndPoint -NotePropertyValue "127.0.0.1:$Port" -PassThru
+}
+
 function Get-FileSha256Map {
     <#
         Relative path ('/'-separated) → sha256 for every file under Root: compare a download with its source.
@@ -529,4 +563,4 @@ Export-ModuleMember -Function Get-FreePort, Wait-Until, New-InteropWorkspace, Ne
     New-MkTorrent, Get-ReferenceInfoHash, Start-InteropProcess, Read-InteropLog, Stop-InteropProcess, Start-OpenTracker,
     Test-TcpPort, Start-LibtorrentPeer, Start-Aria2Seeder, Start-TransmissionSeeder, Start-QBittorrentSeeder,
     Start-TransmissionLeecher, Wait-TransmissionComplete, Start-QBittorrentLeecher,
-    Get-PwshCommand, Get-FileSha256Map, Invoke-LibtorrentTool
+    Get-PwshCommand, Get-FileSha256Map, Invoke-LibtorrentTool, Start-ModuleSeeder

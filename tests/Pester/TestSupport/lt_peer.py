@@ -2,7 +2,7 @@
 """A real libtorrent-rasterbar peer on loopback for the interop tests (run with /usr/bin/python3: Debian's
 python3-libtorrent is not importable from other interpreters).
 
-usage: lt_peer.py MODE TORRENT SAVE_DIR PORT [--timeout S] [--no-tracker]
+usage: lt_peer.py MODE TORRENT SAVE_DIR PORT [--timeout S] [--no-tracker] [--upload-limit BYTES_PER_S]
   MODE seed    trust the data (seed_mode), print 'ready' once seeding, serve until killed or timeout
   MODE check   check the data on disk first, print 'ready {json}' with the pieces it has, then serve
   MODE leech   download; print one JSON line when complete (or when the timeout ends)
@@ -13,6 +13,7 @@ import libtorrent as lt
 
 mode, torrent, save, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 timeout = float(sys.argv[sys.argv.index("--timeout") + 1]) if "--timeout" in sys.argv else 300
+upload_limit = int(sys.argv[sys.argv.index("--upload-limit") + 1]) if "--upload-limit" in sys.argv else 0
 ses = lt.session({
     "listen_interfaces": f"127.0.0.1:{port}",
     "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
@@ -20,7 +21,14 @@ ses = lt.session({
     "allow_multiple_connections_per_ip": True, "alert_mask": 0,
     "announce_to_all_trackers": True, "announce_to_all_tiers": True,
     "user_agent": "libtorrent/" + lt.__version__,
+    # 0 = unlimited; a slow seeder keeps a download going long enough for misbehaving peers to be noticed.
+    "upload_rate_limit": upload_limit,
 })
+if upload_limit:
+    # Loopback peers are in the "local" peer class, which rate limits do not touch: put every address in the global one.
+    everyone = lt.ip_filter()
+    everyone.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
+    ses.set_peer_class_filter(everyone)
 params = lt.add_torrent_params()
 params.ti = lt.torrent_info(torrent)
 params.save_path = save
