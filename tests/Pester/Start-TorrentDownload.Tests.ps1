@@ -294,6 +294,16 @@ Describe 'Start-TorrentDownload' -Tag 'Interop' {
             Assert-Downloaded $dest @($Single, $Multi, $Slow)
         }
 
+        It 'takes a torrent given twice for the same destination once, with a warning' {
+            $dest = New-Destination 'twice'
+            $results = @(Start-TorrentDownload -LiteralPath $Single.Torrent, $Single.Torrent -DestinationPath $dest -Peer $Seeders.aria2 -NoTracker -WarningVariable w -WarningAction SilentlyContinue -ErrorAction Stop)
+            $results | Should -HaveCount 1
+            $results[0].Status | Should -Be 'Completed'
+            @($w) | Should -HaveCount 1
+            "$($w[0])" | Should -BeLike '*already in this batch*'
+            Assert-Downloaded $dest @($Single)
+        }
+
         It 'runs as a job: Wait-Job, Receive-Job, progress in the job' {
             $dest = New-Destination 'job'
             $job = Start-TorrentDownload -LiteralPath $Both.Torrent -DestinationPath $dest -Peer $Seeders.aria2 -NoTracker -AsJob

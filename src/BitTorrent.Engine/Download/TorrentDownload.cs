@@ -247,7 +247,7 @@ namespace BitTorrent.Download
         /// Seeding never writes, so it is not probed (data on read-only media can be seeded).</summary>
         private void ProbeDestination()
         {
-            string probe = Path.Combine(_destination, ResumeRecord.FolderName, _torrent.InfoHash + ".probe");
+            string probe = Path.Combine(_destination, ResumeRecord.FolderName, _torrent.InfoHash + "-" + Guid.NewGuid().ToString("N") + ".probe");
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(probe)!);

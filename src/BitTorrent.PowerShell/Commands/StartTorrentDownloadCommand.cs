@@ -71,7 +71,8 @@ namespace BitTorrent.PowerShell.Commands
                 SeedTime = MyInvocation.BoundParameters.ContainsKey(nameof(SeedTime)) ? SeedTime : (TimeSpan?)null,
                 SeedRatio = MyInvocation.BoundParameters.ContainsKey(nameof(SeedRatio)) ? SeedRatio : (double?)null,
             };
-            Batch.Add(torrent, DestinationPath, options);
+            if (!Batch.Add(torrent, DestinationPath, options))
+                WriteWarning($"'{torrent.Name}' ({torrent.InfoHash}) is already in this batch for '{DestinationPath}'; it is taken once.");
         }
 
         /// <summary>-Include/-Exclude against each file's path inside the torrent ('/'-separated, as displayed).</summary>

@@ -41,7 +41,8 @@ namespace BitTorrent.PowerShell.Commands
                 SeedUntilCancelled = !timed,
                 SeedTime = timed ? Duration : (TimeSpan?)null,
             };
-            Batch.Add(torrent, DataPath, options);
+            if (!Batch.Add(torrent, DataPath, options))
+                WriteWarning($"'{torrent.Name}' ({torrent.InfoHash}) is already in this batch for '{DataPath}'; it is taken once.");
         }
     }
 }

@@ -28,8 +28,17 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         public int Count => _items.Count;
 
-        public void Add(TorrentInfo torrent, string destination, DownloadOptions options) =>
+        /// <summary>Queues a torrent; false (and nothing queued) when the same torrent already goes to the same
+        /// folder in this batch: two runs would write the same files and resume record at once.</summary>
+        public bool Add(TorrentInfo torrent, string destination, DownloadOptions options)
+        {
+            var key = torrent.InfoHash + "|" + System.IO.Path.GetFullPath(destination);
+            if (!_keys.Add(key)) return false;
             _items.Add(new Item(torrent, destination, options, ParentActivityId + 1 + _items.Count));
+            return true;
+        }
+
+        private readonly HashSet<string> _keys = new HashSet<string>(StringComparer.Ordinal);
 
         /// <summary>Runs to the end or until the token is cancelled (Ctrl+C, Stop-Job); every download then stops
         /// cleanly and still reports its result.</summary>
