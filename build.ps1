@@ -125,7 +125,10 @@ function Invoke-XunitTests {
     $c = $doc.TestRun.ResultSummary.Counters
     $failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
     if ($exit -ne 0 -and $failed -eq 0) { $failed = 1 }
-    [pscustomobject]@{ Passed = [int]$c.passed; Failed = $failed; Skipped = [int]$c.notExecuted }
+    # Named again at the very end of the run: a CI log that keeps only its tail still says what failed and why.
+    $names = @($doc.TestRun.Results.UnitTestResult | Where-Object outcome -ne 'Passed' | Where-Object outcome -ne 'NotExecuted' |
+        ForEach-Object { "xunit: $($_.testName) -- $((($_.Output.ErrorInfo.Message) -split "`n")[0])" })
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = $failed; Skipped = [int]$c.notExecuted; FailedNames = $names }
 }
 
 function Invoke-PesterTests {
@@ -152,6 +155,7 @@ function Invoke-Test {
     $results = @()
     if (-not $SkipXunit) { $results += Invoke-XunitTests }
     if (-not $SkipPester) { $results += Invoke-PesterTests }
+    foreach ($name in @($results | ForEach-Object { $_.FailedNames } | Where-Object { $_ })) { Write-Host "FAILED $name" }
     $passed = ($results | Measure-Object -Property Passed -Sum).Sum
     $failed = ($results | Measure-Object -Property Failed -Sum).Sum
     $skipped = ($results | Measure-Object -Property Skipped -Sum).Sum

@@ -31,6 +31,11 @@ $result = Invoke-Pester -Configuration $config
 # Failed blocks and containers (a throwing BeforeAll, a file that does not parse) count as failures too.
 $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
 $null = New-Item -ItemType Directory -Force -Path (Split-Path $SummaryPath)
-[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount + $result.NotRunCount } |
+$failedNames = @(
+    $result.Failed | ForEach-Object { "pester: $($_.ExpandedPath) -- $(("$($_.ErrorRecord | Select-Object -First 1)" -split "`n")[0])" }
+    $result.FailedBlocks | ForEach-Object { "pester: block $($_.Path -join ' ') -- $(("$($_.ErrorRecord | Select-Object -First 1)" -split "`n")[0])" }
+    $result.FailedContainers | ForEach-Object { "pester: file $($_.Item) -- $(("$($_.ErrorRecord | Select-Object -First 1)" -split "`n")[0])" }
+)
+[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount + $result.NotRunCount; FailedNames = $failedNames } |
     ConvertTo-Json | Set-Content -LiteralPath $SummaryPath
 "Pester: $($result.PassedCount) passed, $failed failed, $($result.SkippedCount) skipped"

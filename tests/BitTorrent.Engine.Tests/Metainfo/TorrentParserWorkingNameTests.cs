@@ -53,8 +53,8 @@ public sealed class TorrentParserWorkingNameTests
         Assert.Equal("t/dup.txt", t.Files[0].SanitizedPath);
         Assert.Equal("t/dup.19999.txt", t.Files[19999].SanitizedPath);
         Assert.Equal(20000, new HashSet<string>(t.Files.Select(f => f.SanitizedPath), StringComparer.OrdinalIgnoreCase).Count);
-        // Quadratic renaming took 32 s here; linear takes well under a second. 5 s leaves room for a loaded machine.
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"Parsing took {watch.Elapsed}.");
+        // Quadratic renaming took 32 s here; linear takes well under a second. 10 s leaves room for a loaded machine.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"Parsing took {watch.Elapsed}.");
     }
 
     [Fact]

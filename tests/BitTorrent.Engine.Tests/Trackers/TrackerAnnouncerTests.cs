@@ -10,7 +10,7 @@ public sealed class TrackerAnnouncerTests
 {
     // Per tracker. Long enough that a live loopback tracker always answers on a loaded 2-core CI machine (a 1 s limit
     // made a first HTTP announce time out there); the silent trackers make the tests that need a timeout wait it out.
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(6);
 
     [Fact]
     public void TierList_ShufflesWithinTiersOnly_AndDropsDuplicatesAndBlanks()

@@ -14,8 +14,10 @@ public class PeerHandshakerTests
 {
     private static readonly byte[] AllBits = { 0, 0, 0, 0, 0, 0x10, 0, 0x05 };   // extension protocol, fast, DHT
 
-    private static PeerHandshakeOptions Options(int? pieces = 20, double timeoutSec = 5) =>
-        new(InfoHash) { PieceCount = pieces, Timeout = TimeSpan.FromSeconds(timeoutSec), MessageWindow = TimeSpan.FromSeconds(3) };
+    private static PeerHandshakeOptions Options(int? pieces = 20, double timeoutSec = 15) =>
+        // A long message window, so that 'stops as soon as it has what it needs' can be told from 'waited for the
+        // window' with bounds that hold on a loaded two-core CI machine.
+        new(InfoHash) { PieceCount = pieces, Timeout = TimeSpan.FromSeconds(timeoutSec), MessageWindow = TimeSpan.FromSeconds(10) };
 
     private static byte[] ExtendedFrame(string bencodedDict) =>
         Frame(new byte[] { 20, 0 }.Concat(Encoding.Latin1.GetBytes(bencodedDict)).ToArray());
@@ -64,7 +66,7 @@ public class PeerHandshakerTests
         Assert.True(result.Bitfield![17] && !result.Bitfield![15]);
         Assert.Equal(new[] { "Bitfield (3 bytes)", "Have 17", "Port 6881", "Extended #0 (114 bytes)" }, result.MessagesReceived);
         Assert.True(result.RoundTrip > TimeSpan.Zero && result.RoundTrip <= result.Elapsed);
-        Assert.True(result.Elapsed < TimeSpan.FromSeconds(2), "stops as soon as it has the bitfield and the extended handshake");
+        Assert.True(result.Elapsed < TimeSpan.FromSeconds(6), "stops as soon as it has the bitfield and the extended handshake");
 
         // What we sent: BEP 3 handshake with BEP 10 and BEP 6 bits and our peer-id prefix …
         var ours = Handshake.Parse(ourHandshake!, InfoHash);
@@ -116,7 +118,7 @@ public class PeerHandshakerTests
         var clock = Stopwatch.StartNew();
         var result = await PeerHandshaker.RunAsync(PeerAddress.Parse(peer.EndPoint), Options(), CancellationToken.None);
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"took {clock.Elapsed}");
         Assert.Equal("Mainline 4.3.6", result.Client);
         Assert.False(result.SupportsExtensionProtocol);
         Assert.Empty(result.Extensions);
@@ -177,7 +179,7 @@ public class PeerHandshakerTests
         var clock = Stopwatch.StartNew();
         var result = await PeerHandshaker.RunAsync(PeerAddress.Parse(peer.EndPoint), options, CancellationToken.None);
         // The call lingers for the peer to close first (bounded by CloseLinger), but the reported time stops at the answer.
-        Assert.InRange(clock.Elapsed.TotalSeconds, 1.9, 6);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 1.9, 12);
         Assert.True(result.Elapsed < clock.Elapsed - TimeSpan.FromSeconds(1.5), $"Elapsed {result.Elapsed} should not include the linger ({clock.Elapsed} in all)");
     }
 
@@ -233,7 +235,7 @@ public class PeerHandshakerTests
         var clock = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<PeerConnectionException>(() => PeerHandshaker.RunAsync(PeerAddress.Parse(peer.EndPoint), Options(timeoutSec: 1), CancellationToken.None));
         Assert.Equal(PeerFailure.Timeout, ex.Failure);
-        Assert.InRange(clock.Elapsed.TotalSeconds, 0.9, 3);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 0.9, 8);
     }
 
     [Fact]
@@ -254,7 +256,7 @@ public class PeerHandshakerTests
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var clock = Stopwatch.StartNew();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => PeerHandshaker.RunAsync(PeerAddress.Parse(peer.EndPoint), Options(timeoutSec: 10), cancel.Token));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
     }
 
     [Fact]
