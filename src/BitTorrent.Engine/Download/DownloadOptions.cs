@@ -22,6 +22,11 @@ namespace BitTorrent.Download
         /// <summary>Most peers connected at once (libtorrent and Transmission use 50 per torrent).</summary>
         public int MaxConnections { get; init; } = 50;
 
+        /// <summary>Most incoming connections from one IP address: one host opening hundreds of connections cannot
+        /// fill every slot (libtorrent allows one per address by default; this leaves room for a few clients behind
+        /// one NAT, or for the 16 leechers of demo/Start-Demo.ps1 on one machine).</summary>
+        public int MaxConnectionsPerAddress { get; init; } = 16;
+
         /// <summary>Most connection attempts in progress at once.</summary>
         public int MaxHalfOpen { get; init; } = 10;
 

@@ -12,16 +12,39 @@ namespace BitTorrent.Download
 {
     /// <summary>Accepts incoming peer connections on one TCP port (IPv4 and IPv6) for every torrent registered with
     /// it: reads the peer's handshake (bounded in time), finds the torrent by info-hash, and hands the connection
-    /// over. Unknown info-hashes and slow handshakes are closed. The number of connections still handshaking is
-    /// bounded, so a flood of idle sockets cannot pile up.</summary>
+    /// over. Unknown info-hashes and slow handshakes are closed.
+    /// <para>Connections still handshaking are bounded (<see cref="MaxHandshaking"/> in all, <see cref="MaxHandshakingPerAddress"/>
+    /// from one address), and when a bound is reached the OLDEST pending connection is closed, never the newcomer: an
+    /// honest peer sends its handshake at once, while idle sockets only wait. (Refusing newcomers let 500 idle
+    /// sockets, re-opened as they were closed, hold every slot and lock an honest leecher out for good.)</para></summary>
     public sealed class PeerListener : IDisposable
     {
-        private const int MaxHandshaking = 64;
-        private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+        public const int MaxHandshaking = 64;
+        public const int MaxHandshakingPerAddress = 8;
+        public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
         private readonly List<Socket> _sockets = new List<Socket>();
         private readonly ConcurrentDictionary<string, TorrentDownload> _torrents = new ConcurrentDictionary<string, TorrentDownload>(StringComparer.Ordinal);
         private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
-        private int _handshaking;
+        private readonly object _pendingLock = new object();
+        private readonly LinkedList<Pending> _pending = new LinkedList<Pending>();
+
+        /// <summary>A connection accepted and not yet handshaken.</summary>
+        private sealed class Pending
+        {
+            public Pending(Socket socket, IPAddress address) { Socket = socket; Address = address; }
+            public Socket Socket { get; }
+            public IPAddress Address { get; }
+            public LinkedListNode<Pending>? Node { get; set; }
+            /// <summary>Closed to make room for a newer connection.</summary>
+            public bool Evicted { get; set; }
+        }
+
+        /// <summary>Connections accepted and still handshaking (for tests and diagnostics).</summary>
+        public int Handshaking { get { lock (_pendingLock) return _pending.Count; } }
+
+        /// <summary>Connections closed to make room for newer ones.</summary>
+        public long Evictions => Interlocked.Read(ref _evictions);
+        private long _evictions;
 
         /// <param name="address">Where to listen: loopback keeps it local; IPv6Any takes IPv4 too (dual mode).</param>
         /// <param name="port">0 picks a free port.</param>
@@ -80,18 +103,58 @@ namespace BitTorrent.Download
                 catch (SocketException) { continue; }
                 catch (ObjectDisposedException) { return; }
 
-                if (Interlocked.Increment(ref _handshaking) > MaxHandshaking)
+                Pending pending;
+                try
                 {
-                    Interlocked.Decrement(ref _handshaking);
+                    pending = Admit(client);
+                }
+                catch (Exception ex) when (ex is SocketException || ex is ObjectDisposedException)
+                {
+                    // Gone before we looked at it (reset at once): nothing to admit. The loop must never die of it.
                     client.Dispose();
                     continue;
                 }
-                _ = HandleAsync(client);
+                _ = HandleAsync(pending);
             }
         }
 
-        private async Task HandleAsync(Socket client)
+        /// <summary>Registers a new connection, evicting the oldest pending one from the same address when that address
+        /// is at its bound, else the oldest of all when the listener is.</summary>
+        private Pending Admit(Socket client)
         {
+            var address = client.RemoteEndPoint is IPEndPoint ep ? (ep.Address.IsIPv4MappedToIPv6 ? ep.Address.MapToIPv4() : ep.Address) : IPAddress.None;
+            var pending = new Pending(client, address);
+            Pending? victim = null;
+            lock (_pendingLock)
+            {
+                int fromAddress = 0;
+                Pending? oldestFromAddress = null;
+                foreach (var p in _pending)
+                {
+                    if (!p.Address.Equals(address)) continue;
+                    fromAddress++;
+                    oldestFromAddress ??= p;
+                }
+                if (fromAddress >= MaxHandshakingPerAddress) victim = oldestFromAddress;
+                else if (_pending.Count >= MaxHandshaking) victim = _pending.First!.Value;
+                if (victim is not null)
+                {
+                    _pending.Remove(victim.Node!);
+                    victim.Evicted = true;
+                }
+                pending.Node = _pending.AddLast(pending);
+            }
+            if (victim is not null)
+            {
+                Interlocked.Increment(ref _evictions);
+                try { victim.Socket.Dispose(); } catch (Exception) { }
+            }
+            return pending;
+        }
+
+        private async Task HandleAsync(Pending pending)
+        {
+            var client = pending.Socket;
             PeerConnection? connection = null;
             TorrentDownload? target = null;
             Handshake? theirs = null;
@@ -112,7 +175,8 @@ namespace BitTorrent.Download
             }
             finally
             {
-                Interlocked.Decrement(ref _handshaking);
+                lock (_pendingLock)
+                    if (!pending.Evicted) _pending.Remove(pending.Node!);
             }
             if (target is null || connection is null || theirs is null)
             {

@@ -58,6 +58,19 @@ namespace BitTorrent.Download
         public int PeerRequestQueue { get; set; } = 250;
 
         public DateTime LastBlockAt { get; set; }
+
+        /// <summary>When payload last moved either way (a block received or sent), or when the peer connected:
+        /// the peer idle longest is the one to drop when the connection limit is reached and another peer calls.</summary>
+        public DateTime LastUsefulAt { get; set; } = DateTime.UtcNow;
+
+        /// <summary>The peer connected to us (rather than we to it).</summary>
+        public bool Incoming { get; set; }
+
+        /// <summary>Disconnected to make room for a newcomer (no longer counted against the limit).</summary>
+        public bool Evicted { get; set; }
+
+        /// <summary>BytesUploaded at the last tick (to notice uploads in <see cref="LastUsefulAt"/>).</summary>
+        public long UploadedAtLastTick { get; set; }
         public bool Snubbed { get; set; }
         public long BytesDownloaded { get; set; }
         public int HashFailures { get; set; }

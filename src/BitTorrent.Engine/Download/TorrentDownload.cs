@@ -447,6 +447,8 @@ namespace BitTorrent.Download
                 foreach (var s in _sessions.ToArray())
                 {
                     s.Tick(seconds);
+                    long uploaded = s.BytesUploaded;
+                    if (uploaded != s.UploadedAtLastTick) { s.UploadedAtLastTick = uploaded; s.LastUsefulAt = now; }
                     if (unchecked(nowTick - s.LastMessageTick) > SilenceLimitMs)
                     {
                         // Two minutes and a half without even a keep-alive ends the connection, as in BEP 3 practice.
@@ -686,10 +688,28 @@ namespace BitTorrent.Download
             PeerCandidate candidate;
             lock (_sync)
             {
-                if (_sessions.Count >= _options.MaxConnections + 10 || (_candidates.TryGetValue(key, out var known) && known.Banned))
+                if (_candidates.TryGetValue(key, out var known) && known.Banned)
                 {
                     connection.Dispose();
                     return;
+                }
+                // Full (in all, or for the caller's address): make room by dropping the peer idle longest (no payload
+                // either way for a while) rather than turning the newcomer away — else peers that connect and sit
+                // there (a handshake flood) keep every slot and lock honest peers out. One address gets at most
+                // MaxConnectionsPerAddress incoming slots, so a crowd from one host cannot take them all.
+                var address = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
+                Func<PeerSession, bool> sameAddress = x => x.Incoming && (x.EndPoint.Address.IsIPv4MappedToIPv6 ? x.EndPoint.Address.MapToIPv4() : x.EndPoint.Address).Equals(address);
+                bool addressFull = _sessions.Count(x => !x.Evicted && sameAddress(x)) >= _options.MaxConnectionsPerAddress;
+                if (addressFull || _sessions.Count(x => !x.Evicted) >= _options.MaxConnections + 10)
+                {
+                    var victim = IdlestSession(DateTime.UtcNow, addressFull ? sameAddress : null);
+                    if (victim is null)
+                    {
+                        connection.Dispose();
+                        return;
+                    }
+                    victim.Evicted = true;
+                    victim.Connection.Abort();
                 }
                 if (!_candidates.TryGetValue(key, out candidate!)) _candidates[key] = candidate = new PeerCandidate(endPoint, key) { Incoming = true };
                 candidate.Connected = true;
@@ -705,6 +725,7 @@ namespace BitTorrent.Download
                     await connection.Writer.FlushAsync(timeout.Token).ConfigureAwait(false);
                 }
                 session = NewSession(connection, endPoint, theirs);
+                session.Incoming = true;
             }
             catch (Exception)
             {
@@ -718,6 +739,21 @@ namespace BitTorrent.Download
                 SendGreeting(session);
             }
             await RunSessionAsync(session, candidate, token).ConfigureAwait(false);
+        }
+
+        /// <summary>Idle this long (no payload either way, or since it connected) before a peer may be dropped to make
+        /// room: a newcomer gets that long to start trading.</summary>
+        private static readonly TimeSpan EvictableAfter = TimeSpan.FromSeconds(5);
+
+        private PeerSession? IdlestSession(DateTime now, Func<PeerSession, bool>? among = null)
+        {
+            PeerSession? idlest = null;
+            foreach (var x in _sessions)
+            {
+                if (x.Evicted || x.Closed || now - x.LastUsefulAt < EvictableAfter || (among is not null && !among(x))) continue;
+                if (idlest is null || x.LastUsefulAt < idlest.LastUsefulAt) idlest = x;
+            }
+            return idlest;
         }
 
         private void SendGreeting(PeerSession session)
@@ -948,6 +984,7 @@ namespace BitTorrent.Download
 
             s.CountPayload(block.Length);
             s.LastBlockAt = DateTime.UtcNow;
+            s.LastUsefulAt = s.LastBlockAt;
             _lastPayloadAt = s.LastBlockAt;
             Interlocked.Add(ref _bytesDownloaded, block.Length);
             _rateWindow += block.Length;

@@ -251,7 +251,7 @@ function Start-LibtorrentPeer {
         A python3-libtorrent peer (tests/Pester/TestSupport/lt_peer.py). Mode Seed trusts the data; Check
         verifies it first (a partial seed); Leech downloads. Returns the process once it printed 'ready'
         (Seed/Check) or immediately (Leech). The 'ready' line's JSON is attached as .Status. -UploadLimit (bytes per
-        second) makes a slow seeder.
+        second) makes a slow seeder; -ConnectTo ip:port makes a leecher dial that peer (with no tracker).
     #>
     param(
         [Parameter(Mandatory)] [ValidateSet('Seed', 'Check', 'Leech')] [string] $Mode,
@@ -261,12 +261,14 @@ function Start-LibtorrentPeer {
         [int] $TimeoutSec = 600,
         [switch] $NoTracker,
         [string] $LogDir = $SavePath,
-        [long] $UploadLimit = 0
+        [long] $UploadLimit = 0,
+        [string] $ConnectTo
     )
     if ($Port -eq 0) { $Port = Get-FreePort }
     $arguments = @($script:LtPeerScript, $Mode.ToLowerInvariant(), $TorrentPath, $SavePath, $Port, '--timeout', $TimeoutSec)
     if ($NoTracker) { $arguments += '--no-tracker' }
     if ($UploadLimit -gt 0) { $arguments += @('--upload-limit', $UploadLimit) }
+    if ($ConnectTo) { $arguments += @('--peer', $ConnectTo) }
     $p = Start-InteropProcess -FilePath $script:Python -ArgumentList $arguments -LogDir $LogDir -Name "libtorrent-$Mode-$Port"
     $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port
     $p | Add-Member -NotePropertyName EndPoint -NotePropertyValue "127.0.0.1:$Port"

@@ -2,7 +2,7 @@
 """A real libtorrent-rasterbar peer on loopback for the interop tests (run with /usr/bin/python3: Debian's
 python3-libtorrent is not importable from other interpreters).
 
-usage: lt_peer.py MODE TORRENT SAVE_DIR PORT [--timeout S] [--no-tracker] [--upload-limit BYTES_PER_S]
+usage: lt_peer.py MODE TORRENT SAVE_DIR PORT [--timeout S] [--no-tracker] [--upload-limit BYTES_PER_S] [--peer IP:PORT]
   MODE seed    trust the data (seed_mode), print 'ready' once seeding, serve until killed or timeout
   MODE check   check the data on disk first, print 'ready {json}' with the pieces it has, then serve
   MODE leech   download; print one JSON line when complete (or when the timeout ends)
@@ -64,6 +64,15 @@ if mode in ("seed", "check"):
     while time.time() - start < timeout:
         time.sleep(0.5)
 else:
+    # --peer: a peer to dial (and dial again every 2 s while not connected: it may turn us away when busy).
+    peer = None
+    if "--peer" in sys.argv:
+        host, _, peer_port = sys.argv[sys.argv.index("--peer") + 1].rpartition(":")
+        peer = (host, int(peer_port))
+    last_dial = 0
     while not h.status().is_seeding and time.time() - start < timeout:
+        if peer and h.status().num_peers == 0 and time.time() - last_dial > 2:
+            h.connect_peer(peer)
+            last_dial = time.time()
         time.sleep(0.02)
     print(status_json(), flush=True)
