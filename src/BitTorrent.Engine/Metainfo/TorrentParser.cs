@@ -225,11 +225,14 @@ namespace BitTorrent.Metainfo
         }
 
         /// <summary>Two files must never map to one name on disk, nor a file to a folder another file needs. Compared
-        /// case-insensitively because Windows and macOS file systems are. Later entries are renamed "name.N.ext".</summary>
+        /// case-insensitively because Windows and macOS file systems are. Later entries are renamed "name.N.ext".
+        /// The next N to try is remembered per colliding path: a torrent that repeats one path k times then costs
+        /// O(k), not O(k²) (400 000 copies fit in 10 MB — hours of CPU if every copy counted up from 1).</summary>
         private static void MakePathsUnique(List<TorrentFile> files, List<string> warnings)
         {
             var taken = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             var folders = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var nextSuffix = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
             foreach (var f in files)
             {
                 if (f.IsPadding) continue;
@@ -249,8 +252,10 @@ namespace BitTorrent.Metainfo
                     string stem = dot > 0 ? leaf.Substring(0, dot) : leaf;
                     string ext = dot > 0 ? leaf.Substring(dot) : string.Empty;
                     string candidate;
-                    int n = 1;
+                    // Every suffix below the remembered one is already taken (taken only grows): skip them.
+                    if (!nextSuffix.TryGetValue(path, out int n)) n = 1;
                     do { candidate = $"{dir}{stem}.{n++}{ext}"; } while (taken.Contains(candidate) || folders.Contains(candidate));
+                    nextSuffix[path] = n;
                     warnings.Add($"File {f.Index} '{f.Path}' would collide with another path; it is stored as '{candidate}'.");
                     path = candidate;
                     f.SanitizedPath = path;
