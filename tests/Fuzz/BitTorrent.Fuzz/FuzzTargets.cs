@@ -285,7 +285,9 @@ namespace BitTorrent.Fuzz
         private static void CheckAnnounce(AnnounceResponse response)
         {
             if (response.Peers.Count > MaxPeers) throw new FuzzInvariantException($"{response.Peers.Count} peers kept; the limit is {MaxPeers}.");
-            if (response.Interval <= TimeSpan.Zero) throw new FuzzInvariantException($"Announce interval {response.Interval}.");
+            // Zero is passed on (an HTTP tracker may say "interval 0"); SwarmAnnouncer's own floor spaces announces.
+            if (response.Interval < TimeSpan.Zero || (response.MinInterval is TimeSpan min && min < TimeSpan.Zero))
+                throw new FuzzInvariantException($"Announce interval {response.Interval}, min {response.MinInterval}.");
             if (response.Seeders < 0 || response.Leechers < 0 || response.Completed < 0)
                 throw new FuzzInvariantException("A negative peer count was passed on.");
             foreach (var peer in response.Peers)
