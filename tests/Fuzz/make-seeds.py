@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seed inputs of the fuzz targets into tests/Fuzz/corpus/<target>/ (deterministic).
+
+Small valid inputs are what AFL mutates best: one of each message kind, reply shape and torrent layout the
+engine handles. The real .torrent files from webtorrent-fixtures are copied next to them (when npm installed them). Run:
+    python3 tests/Fuzz/make-seeds.py
+"""
+import hashlib
+import os
+import struct
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+
+def bencode(value):
+    if isinstance(value, bool):
+        raise TypeError("no booleans in bencode")
+    if isinstance(value, int):
+        return b"i%de" % value
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    if isinstance(value, bytes):
+        return b"%d:%s" % (len(value), value)
+    if isinstance(value, list):
+        return b"l" + b"".join(bencode(v) for v in value) + b"e"
+    if isinstance(value, dict):
+        items = sorted((k.encode("utf-8") if isinstance(k, str) else k, v) for k, v in value.items())
+        return b"d" + b"".join(bencode(k) + bencode(v) for k, v in items) + b"e"
+    raise TypeError(type(value))
+
+
+def write(target, name, data):
+    folder = os.path.join(ROOT, target)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(data)
+
+
+def pieces(count):
+    return b"".join(hashlib.sha1(b"piece %d" % i).digest() for i in range(count))
+
+
+def bencode_seeds():
+    for name, data in {
+        "int": b"i42e", "negative": b"i-17e", "zero": b"i0e", "string": b"4:spam", "empty-string": b"0:",
+        "list": b"l4:spami42ee", "empty-list": b"le", "dict": b"d3:bar4:spam3:fooi42ee", "empty-dict": b"de",
+        "nested": b"d1:ad1:bl1:ci1ed1:dleeeee", "unsorted": b"d1:bi1e1:ai2ee", "big-int": b"i9223372036854775807e",
+    }.items():
+        write("bencode", name, data)
+
+
+def metainfo_seeds():
+    single = {"announce": "http://127.0.0.1:6969/announce",
+              "info": {"name": "a.txt", "length": 40000, "piece length": 16384, "pieces": pieces(3)}}
+    write("metainfo", "single", bencode(single))
+    multi = {
+        "announce": "http://127.0.0.1:6969/announce",
+        "announce-list": [["http://127.0.0.1:6969/announce", "udp://127.0.0.1:6969"], ["http://[::1]:7000/announce"]],
+        "url-list": ["http://127.0.0.1:8080/files/"],
+        "comment": "seed", "created by": "make-seeds", "creation date": 1700000000,
+        "info": {"name": "folder", "piece length": 32768, "pieces": pieces(2), "private": 1, "source": "lab",
+                 "files": [{"length": 30000, "path": ["sub", "one.bin"]},
+                           {"length": 2768, "path": [".pad", "2768"], "attr": "p"},
+                           {"length": 0, "path": ["empty"]},
+                           {"length": 20000, "path": ["two.bin"]}]},
+    }
+    write("metainfo", "multi", bencode(multi))
+    write("metainfo", "url-list-string", bencode({"url-list": "http://127.0.0.1/x", "info": single["info"]}))
+    hostile = {"info": {"name": "../evil", "piece length": 16384, "pieces": pieces(1),
+                        "files": [{"length": 10, "path": ["..", "..", "etc", "passwd"]},
+                                  {"length": 10, "path": ["C:", "con.txt"]}]}}
+    write("metainfo", "traversal", bencode(hostile))
+    fixtures = os.path.join(os.path.dirname(ROOT), "..", "node", "node_modules", "webtorrent-fixtures", "fixtures")
+    for name in ("alice", "folder", "numbers", "lots-of-numbers", "leaves", "leaves-metadata", "corrupt"):
+        path = os.path.join(fixtures, name + ".torrent")
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                write("metainfo", "fixture-" + name, f.read())
+
+
+def frame(message_id, payload=b""):
+    return struct.pack(">IB", 1 + len(payload), message_id) + payload
+
+
+def handshake(extensions=True):
+    reserved = bytearray(8)
+    if extensions:
+        reserved[5] |= 0x10
+        reserved[7] |= 0x05
+    return b"\x13BitTorrent protocol" + bytes(reserved) + hashlib.sha1(b"info").digest() + b"-qB4650-abcdefghijkl"
+
+
+def wire_seeds():
+    ext = bencode({"m": {"ut_metadata": 2, "ut_pex": 1}, "v": "qBittorrent 4.6.5", "p": 6881, "reqq": 500,
+                   "yourip": bytes([127, 0, 0, 1]), "metadata_size": 1234})
+    session = (frame(20, b"\x00" + ext) + frame(5, b"\xff\xe0") + frame(4, struct.pack(">I", 3)) + frame(1)
+               + frame(6, struct.pack(">III", 0, 0, 16384)) + frame(7, struct.pack(">II", 0, 0) + b"block")
+               + struct.pack(">I", 0) + frame(9, struct.pack(">H", 6881)) + frame(8, struct.pack(">III", 1, 16384, 16384)))
+    # flags: bit 0 handshake first, bit 1 piece count follows (11 pieces -> 10), bits 2-7 bytes per read.
+    write("wire", "handshake-session", bytes([0b11]) + b"\x00\x0a" + handshake() + session)
+    write("wire", "session-unknown-count", bytes([0]) + session)
+    write("wire", "session-slow-reads", bytes([(3 << 2) | 0b10]) + b"\x00\x0a" + session)
+    fast = frame(14) + frame(15) + frame(17, struct.pack(">I", 2)) + frame(13, struct.pack(">I", 1)) + frame(16, struct.pack(">III", 1, 0, 16384))
+    write("wire", "fast-extension", bytes([0b10]) + b"\x00\x0a" + fast)
+    write("wire", "unknown-id", bytes([0]) + frame(99, b"whatever") + frame(2))
+    write("wire", "handshake-only", bytes([1]) + handshake(False))
+
+
+def compact4(*peers):
+    return b"".join(bytes(map(int, ip.split("."))) + struct.pack(">H", port) for ip, port in peers)
+
+
+def tracker_http_seeds():
+    # First byte: 0 announce, 1 scrape, 2 failure-reason probe.
+    write("tracker-http", "announce-compact", b"\x00" + bencode({
+        "interval": 1800, "min interval": 60, "complete": 3, "incomplete": 2, "tracker id": "t1",
+        "peers": compact4(("127.0.0.1", 6881), ("127.0.0.2", 51413)),
+        "peers6": bytes(15) + b"\x01" + struct.pack(">H", 6882), "external ip": bytes([127, 0, 0, 9])}))
+    write("tracker-http", "announce-dict-peers", b"\x00" + bencode({
+        "interval": 900, "warning message": "slow down",
+        "peers": [{"ip": "127.0.0.1", "port": 6881, "peer id": "-TR3000-abcdefghijkl"}, {"ip": "::1", "port": 7000}]}))
+    write("tracker-http", "failure", b"\x00" + bencode({"failure reason": "not whitelisted", "retry in": 60}))
+    write("tracker-http", "scrape", b"\x01" + bencode({"files": {hashlib.sha1(b"info").digest():
+                                                                 {"complete": 5, "downloaded": 50, "incomplete": 1, "name": "x"}}}))
+    write("tracker-http", "probe", b"\x02" + bencode({"failure reason": "bad request"}))
+
+
+def tracker_udp_seeds():
+    # First byte: & 3 = 0 connect, 1 announce IPv4, 2 announce IPv6, 3 scrape (then >> 2 = info-hashes asked - 1).
+    write("tracker-udp", "connect", b"\x00" + struct.pack(">IIQ", 0, 0x1234, 0x0123456789abcdef))
+    write("tracker-udp", "announce4", b"\x01" + struct.pack(">IIiii", 1, 7, 1800, 2, 3) + compact4(("127.0.0.1", 6881), ("10.0.0.1", 1)))
+    write("tracker-udp", "announce6", b"\x02" + struct.pack(">IIiii", 1, 7, 1800, 2, 3) + bytes(15) + b"\x01" + struct.pack(">H", 6881))
+    write("tracker-udp", "announce-refused", b"\x01" + struct.pack(">II", 1, 7))
+    write("tracker-udp", "scrape", bytes([3 | (1 << 2)]) + struct.pack(">II", 2, 9) + struct.pack(">iii", 5, 50, 1) * 2)
+    write("tracker-udp", "error", b"\x01" + struct.pack(">II", 3, 7) + b"torrent not registered")
+
+
+if __name__ == "__main__":
+    bencode_seeds()
+    metainfo_seeds()
+    wire_seeds()
+    tracker_http_seeds()
+    tracker_udp_seeds()
+    sys.exit(0)
