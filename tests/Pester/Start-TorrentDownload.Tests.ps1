@@ -404,6 +404,21 @@ Describe 'Start-TorrentDownload' -Tag 'Interop' {
                 Should -Throw -ErrorId 'DestinationInvalid,BitTorrent.PowerShell.Commands.StartTorrentDownloadCommand'
         }
 
+        It 'gives DestinationWriteFailed, and writes nothing outside, when a link planted in the destination leads out' {
+            $dest = New-Destination 'planted-link'
+            $outside = New-Destination 'planted-link-target'
+            # A single-file torrent's file name, made a link to a file outside the destination (dangling: following
+            # it would create the target), and the same for its working name.
+            $name = (Get-TorrentInfo -LiteralPath $Single.Torrent).Files[0].SanitizedPath
+            $null = New-Item -ItemType SymbolicLink -Path (Join-Path $dest "$name.part") -Target (Join-Path $outside 'stolen')
+            $r = Start-TorrentDownload -LiteralPath $Single.Torrent -DestinationPath $dest -Peer $Seeders.aria2 -NoTracker -TimeoutSec 20 -ErrorVariable err -ErrorAction SilentlyContinue
+            $err | Should -HaveCount 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly 'DestinationWriteFailed,BitTorrent.PowerShell.Commands.StartTorrentDownloadCommand'
+            "$($err[0].Exception.Message)" | Should -Match 'symbolic link'
+            $r.Status | Should -Be 'Failed'
+            @(Get-ChildItem -LiteralPath $outside -Force) | Should -HaveCount 0
+        }
+
         It 'gives TorrentFileNotFound for a missing .torrent and goes on with the others' {
             $dest = New-Destination 'missing'
             $r = Start-TorrentDownload -LiteralPath (Join-Path $Workspace 'missing.torrent'), $Single.Torrent -DestinationPath $dest -Peer $Seeders.aria2 -NoTracker -ErrorVariable err -ErrorAction SilentlyContinue

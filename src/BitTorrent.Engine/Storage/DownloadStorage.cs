@@ -61,6 +61,9 @@ namespace BitTorrent.Storage
                 var f = _torrent.Files[i];
                 if (f.IsPadding || !_selected[i]) continue;
                 var path = FinalPath(i);
+                // Folders are created here, and empty files: no link on the way (the files themselves are checked
+                // when first opened for writing, so seeding data that is itself a link is still possible).
+                RefuseLinks(f.Length == 0 ? path : Path.GetDirectoryName(path)!);
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 if (f.Length == 0 && !File.Exists(path)) File.WriteAllBytes(path, Array.Empty<byte>());
             }
@@ -257,6 +260,8 @@ namespace BitTorrent.Storage
                 }
                 var final = FinalPath(file);
                 var part = final + PartialSuffix;
+                RefuseLinks(final);
+                RefuseLinks(part);
                 Directory.CreateDirectory(Path.GetDirectoryName(final)!);
                 // A file under its real name counts as complete; one being written is not, so it goes back to its
                 // working name first, with every verified byte in it. (Writing a re-fetched piece into a new, empty
@@ -273,6 +278,21 @@ namespace BitTorrent.Storage
                     1, FileOptions.None);
                 _open.Add(file, s);
                 return s;
+            }
+        }
+
+        /// <summary>Throws when the entry at <paramref name="path"/>, or a folder between it and the destination, is a
+        /// symbolic link or junction. Paths are checked to stay under the destination by name, but a link planted in
+        /// the destination (a shared folder, an earlier download of a crafted archive) would carry writes anywhere
+        /// the link points: "dest/t" -> "/etc" and a torrent named "t". The destination itself may be a link: the admin
+        /// chose it.</summary>
+        private void RefuseLinks(string path)
+        {
+            for (string? p = path; p != null && p.Length > _root.Length; p = Path.GetDirectoryName(p))
+            {
+                FileSystemInfo entry = Directory.Exists(p) ? new DirectoryInfo(p) : new FileInfo(p);
+                if (FileSystemLinks.IsLink(entry))
+                    throw new IOException($"'{p}' is a symbolic link or junction inside the destination; a download does not write through links (one could lead outside the destination).");
             }
         }
 

@@ -21,6 +21,40 @@ namespace BitTorrent.Tests.Download
         });
 
         [Fact]
+        public async Task Never_writes_through_a_link_planted_in_the_destination()
+        {
+            var t = Spanning();
+            string outside = _root + "-outside";
+            Directory.CreateDirectory(outside);
+            try
+            {
+                Directory.CreateDirectory(_root);
+                // The torrent's folder is a link to a folder outside the destination.
+                Directory.CreateSymbolicLink(Path.Combine(_root, "set"), outside);
+                using (var storage = new DownloadStorage(t.Info, _root))
+                {
+                    var ex = Assert.Throws<IOException>(() => storage.Prepare());
+                    Assert.Contains("symbolic link", ex.Message);
+                    await Assert.ThrowsAsync<IOException>(() => storage.WritePieceAsync(0, new ArraySegment<byte>(t.Piece(0)), CancellationToken.None));
+                }
+                Assert.Empty(Directory.GetFileSystemEntries(outside));
+
+                // A file link (and a dangling one, which would create its target) inside a real folder: refused too.
+                Directory.Delete(Path.Combine(_root, "set"));
+                Directory.CreateDirectory(Path.Combine(_root, "set"));
+                File.CreateSymbolicLink(Path.Combine(_root, "set", "c.bin.part"), Path.Combine(outside, "c.bin"));
+                using (var storage = new DownloadStorage(t.Info, _root))
+                {
+                    storage.Prepare();
+                    await storage.WritePieceAsync(0, new ArraySegment<byte>(t.Piece(0)), CancellationToken.None);
+                    await Assert.ThrowsAsync<IOException>(() => storage.WritePieceAsync(2, new ArraySegment<byte>(t.Piece(2)), CancellationToken.None));
+                }
+                Assert.Empty(Directory.GetFileSystemEntries(outside));
+            }
+            finally { Directory.Delete(outside, recursive: true); }
+        }
+
+        [Fact]
         public void Spans_cover_each_piece_exactly_once_across_files()
         {
             var t = Spanning();
