@@ -196,6 +196,54 @@ Describe 'ConvertFrom-Bencode on the corpus' {
     }
 }
 
+Describe 'Test-Torrent on the whole corpus, with no data' {
+    BeforeAll {
+        $script:CheckSandbox = Join-Path $TestDrive 'sandbox-check'
+        $script:CheckData = Join-Path $CheckSandbox 'data'
+        $null = New-Item -ItemType Directory -Path $CheckData
+        $script:Checks = @{}
+        $script:SlowestCheck = 0
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        foreach ($m in $Manifest) {
+            $one = [Diagnostics.Stopwatch]::StartNew()
+            $err = $null
+            $r = Test-Torrent -LiteralPath (Join-Path $Corpus $m.File) -DataPath $CheckData -ErrorAction SilentlyContinue -ErrorVariable err
+            $Checks[$m.File] = [pscustomobject]@{ Result = @($r); Errors = @($err) }
+            $SlowestCheck = [Math]::Max($SlowestCheck, $one.Elapsed.TotalSeconds)
+        }
+        $script:CheckSeconds = $watch.Elapsed.TotalSeconds
+    }
+
+    It 'checks all of it within 300 s, no file over 30 s (a missing 4 TiB file of 256 MiB pieces took an hour)' {
+        $CheckSeconds | Should -BeLessThan 300
+        $SlowestCheck | Should -BeLessThan 30
+    }
+
+    It 'writes InvalidTorrentFile for exactly the torrents Get-TorrentInfo rejects, and reports every piece of the others missing' {
+        $problems = @(foreach ($m in $Manifest) {
+                $c = $Checks[$m.File]
+                $accepted = $Results[$m.File].Info.Count -eq 1
+                if (-not $accepted) {
+                    if ($c.Result.Count -ne 0 -or $c.Errors.Count -ne 1 -or $c.Errors[0].FullyQualifiedErrorId -ne 'InvalidTorrentFile,BitTorrent.PowerShell.Commands.TestTorrentCommand') {
+                        "$($m.File): rejected by Get-TorrentInfo, but Test-Torrent gave $($c.Result.Count) result(s) and errors: $($c.Errors.FullyQualifiedErrorId -join ', ')"
+                    }
+                    continue
+                }
+                if ($c.Errors.Count -ne 0 -or $c.Result.Count -ne 1) { "$($m.File): $($c.Result.Count) result(s), errors: $($c.Errors.FullyQualifiedErrorId -join ', ')"; continue }
+                $r = $c.Result[0]
+                if ($r.InfoHash -ne $Results[$m.File].Info[0].InfoHash) { "$($m.File): info-hash $($r.InfoHash)" }
+                if ($r.IsComplete -or $r.ValidPieces -ne 0 -or $r.CorruptPieces -ne 0 -or $r.MissingPieces -ne $r.PieceCount) {
+                    "$($m.File): $($r.Pieces) with no data at all"
+                }
+            })
+        $problems | Should -BeNullOrEmpty
+    }
+
+    It 'creates nothing, anywhere in its sandbox' {
+        @(Get-ChildItem -LiteralPath $CheckSandbox -Recurse -Force | ForEach-Object FullName) | Should -Be @($CheckData)
+    }
+}
+
 Describe 'Start-TorrentDownload on the whole corpus, with no peers' {
     BeforeAll {
         $script:Sandbox = Join-Path $TestDrive 'sandbox-all'

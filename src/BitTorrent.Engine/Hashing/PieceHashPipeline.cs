@@ -154,11 +154,12 @@ namespace BitTorrent.Hashing
         }
 
         /// <summary>Hashes one piece of <paramref name="length"/> bytes from <paramref name="offset"/> through the buffer,
-        /// block by block; false when some of its bytes could not be read.</summary>
+        /// block by block; false as soon as some of its bytes cannot be read. (Hashing on past a missing block only
+        /// burned CPU: a crafted torrent of 16 384 pieces of 256 MiB over a missing 4 TiB file took an hour to report
+        /// every piece missing.)</summary>
         private bool HashInBlocks(TorrentDataReader reader, SHA1 sha1, byte[] buffer, long offset, int length, List<ByteRange> unavailable, CancellationToken token)
         {
             sha1.Initialize();
-            bool complete = true;
             for (int done = 0; done < length;)
             {
                 token.ThrowIfCancellationRequested();
@@ -167,13 +168,13 @@ namespace BitTorrent.Hashing
                 if (!reader.Read(offset + done, buffer, 0, block, unavailable))
                 {
                     RecordErrors(reader, offset + done, block);
-                    complete = false;
+                    return false;
                 }
                 done += block;
                 if (done < length) sha1.TransformBlock(buffer, 0, block, null, 0);
                 else sha1.TransformFinalBlock(buffer, 0, block);
             }
-            return complete;
+            return true;
         }
 
         /// <summary>Copies the reader's file errors for the files of a range to the shared list (first error wins).</summary>
