@@ -324,23 +324,13 @@ Describe 'New-Torrent: progress and stopping' {
     }
 
     It 'reports bytes, rate and the current file while hashing, and stops on Ctrl+C leaving no file' {
-        $ps = [PowerShell]::Create()
         $target = Join-Path $Out 'stopped.torrent'
-        try {
-            $null = $ps.AddScript("Import-Module BitTorrent; New-Torrent -LiteralPath '$Big' -OutFile '$target' -PieceSize 64KB -ThrottleLimit 1")
-            $handle = $ps.BeginInvoke()
-            Wait-Until -TimeoutSec 60 -Because 'a progress record with bytes hashed' -Condition {
-                @($ps.Streams.Progress | Where-Object { $_.RecordType -eq 'Processing' -and $_.PercentComplete -gt 0 }).Count -gt 0 -or $handle.IsCompleted
-            }
-            $handle.IsCompleted | Should -BeFalse -Because '8 GiB on one thread takes longer than the first progress record'
-            $running = @($ps.Streams.Progress | Where-Object { $_.RecordType -eq 'Processing' -and $_.PercentComplete -gt 0 })[0]
-            $running.StatusDescription | Should -Match 'of 8\.00 GiB hashed \(.+/s\); piece \d+ of 131072'
-            $running.CurrentOperation | Should -BeExactly $Big
-            $ps.Stop()
-            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            Test-Path -LiteralPath $target | Should -BeFalse
-            @(Get-ChildItem -LiteralPath $Out -Filter 'stopped.torrent*').Count | Should -Be 0
-        }
-        finally { $ps.Dispose() }
+        $run = Stop-WhileHashing "New-Torrent -LiteralPath '$Big' -OutFile '$target' -PieceSize 64KB -ThrottleLimit 1"
+        $run.EndedBeforeStop | Should -BeFalse -Because '8 GiB on one thread takes longer than the first progress record'
+        $run.Running.StatusDescription | Should -Match 'of 8\.00 GiB hashed \(.+/s\); piece \d+ of 131072'
+        $run.Running.CurrentOperation | Should -BeExactly $Big
+        $run.State | Should -Be 'Stopped'
+        Test-Path -LiteralPath $target | Should -BeFalse
+        @(Get-ChildItem -LiteralPath $Out -Filter 'stopped.torrent*').Count | Should -Be 0
     }
 }

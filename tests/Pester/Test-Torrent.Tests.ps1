@@ -327,21 +327,11 @@ Describe 'Test-Torrent: progress and stopping' {
     }
 
     It 'reports bytes, rate and the current file while hashing, and stops on Ctrl+C' {
-        $ps = [PowerShell]::Create()
-        try {
-            $null = $ps.AddScript("Import-Module BitTorrent; Test-Torrent -LiteralPath '$ZerosTorrent' -DataPath '$(Split-Path $Zeros)' -ThrottleLimit 1")
-            $handle = $ps.BeginInvoke()
-            Wait-Until -TimeoutSec 60 -Because 'a progress record with bytes hashed' -Condition {
-                @($ps.Streams.Progress | Where-Object { $_.RecordType -eq 'Processing' -and $_.PercentComplete -gt 0 }).Count -gt 0 -or $handle.IsCompleted
-            }
-            $handle.IsCompleted | Should -BeFalse -Because '8 GiB on one thread takes longer than the first progress record'
-            $running = @($ps.Streams.Progress | Where-Object { $_.RecordType -eq 'Processing' -and $_.PercentComplete -gt 0 })[0]
-            $running.StatusDescription | Should -Match 'of 8\.00 GiB hashed \(.+/s\); piece \d+ of 131072'
-            $running.CurrentOperation | Should -BeExactly $Zeros
-            $ps.Stop()
-            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            @($ps.Streams.Error) | Should -BeNullOrEmpty
-        }
-        finally { $ps.Dispose() }
+        $run = Stop-WhileHashing "Test-Torrent -LiteralPath '$ZerosTorrent' -DataPath '$(Split-Path $Zeros)' -ThrottleLimit 1"
+        $run.EndedBeforeStop | Should -BeFalse -Because '8 GiB on one thread takes longer than the first progress record'
+        $run.Running.StatusDescription | Should -Match 'of 8\.00 GiB hashed \(.+/s\); piece \d+ of 131072'
+        $run.Running.CurrentOperation | Should -BeExactly $Zeros
+        $run.State | Should -Be 'Stopped'
+        $run.Errors | Should -BeNullOrEmpty
     }
 }

@@ -30,6 +30,25 @@ function Get-FreePort {
     throw 'No free port found on 127.0.0.1.'
 }
 
+function Stop-WhileHashing {
+    <# Runs a hashing command (New-Torrent, Test-Torrent) in its own runspace, waits for a progress record with bytes
+       hashed, then stops it as Ctrl+C would. Returns the first such record, whether the command had already ended
+       by then, the state after the stop and the errors it wrote. #>
+    param([Parameter(Mandatory)] [string] $Script)
+    $ps = [PowerShell]::Create()
+    try {
+        $null = $ps.AddScript("Import-Module BitTorrent; $Script")
+        $handle = $ps.BeginInvoke()
+        $hashing = { @($ps.Streams.Progress | Where-Object { $_.RecordType -eq 'Processing' -and $_.PercentComplete -gt 0 }) }
+        Wait-Until -TimeoutSec 60 -Because 'a progress record with bytes hashed' -Condition { (& $hashing).Count -gt 0 -or $handle.IsCompleted }
+        $endedFirst = $handle.IsCompleted
+        $running = (& $hashing)[0]
+        $ps.Stop()
+        [pscustomobject]@{ Running = $running; EndedBeforeStop = $endedFirst; State = $ps.InvocationStateInfo.State; Errors = @($ps.Streams.Error) }
+    }
+    finally { $ps.Dispose() }
+}
+
 function Wait-Until {
     <# Polls a condition until it is true or the timeout passes; throws with -Because on timeout. #>
     param(
@@ -561,7 +580,7 @@ function Get-FileSha256Map {
     $map
 }
 
-Export-ModuleMember -Function Get-FreePort, Wait-Until, New-InteropWorkspace, New-RandomFile, New-TestPayload,
+Export-ModuleMember -Function Get-FreePort, Wait-Until, Stop-WhileHashing, New-InteropWorkspace, New-RandomFile, New-TestPayload,
     New-MkTorrent, Get-ReferenceInfoHash, Start-InteropProcess, Read-InteropLog, Stop-InteropProcess, Start-OpenTracker,
     Test-TcpPort, Start-LibtorrentPeer, Start-Aria2Seeder, Start-TransmissionSeeder, Start-QBittorrentSeeder,
     Start-TransmissionLeecher, Wait-TransmissionComplete, Start-QBittorrentLeecher,
