@@ -28,7 +28,6 @@ namespace BitTorrent.Storage
         private const int ChunkSize = 1024 * 1024;
 
         private const int EINTR = 4;
-        private const int EINVAL = 22;
 
         private int _fd;
 
@@ -61,9 +60,9 @@ namespace BitTorrent.Storage
 
         /// <summary>Writes <paramref name="count"/> bytes (a multiple of <see cref="Alignment"/>) from
         /// <paramref name="source"/> at <paramref name="fileOffset"/> (a multiple of <see cref="Alignment"/>), through
-        /// <paramref name="buffer"/>. False when the kernel refuses direct I/O for this file (EINVAL): nothing is lost,
-        /// the caller writes the same bytes through its stream. Other failures (disk full, I/O error) throw
-        /// <see cref="IOException"/>, as a stream write would.</summary>
+        /// <paramref name="buffer"/>. False when the write did not go through (no direct I/O for this file after all,
+        /// disk full, an I/O error): nothing is lost, the caller writes the same bytes through its stream, whose error
+        /// (if any) is the one the user sees.</summary>
         public bool TryWrite(long fileOffset, byte[] source, int sourceOffset, int count, AlignedBuffer buffer)
         {
             if (_fd < 0) throw new ObjectDisposedException(nameof(DirectFileWriter));
@@ -77,17 +76,13 @@ namespace BitTorrent.Storage
                 while (written < chunk)
                 {
                     long n = (long)NativeMethods.pwrite(_fd, buffer.Pointer + written, (UIntPtr)(uint)(chunk - written), fileOffset + done + written);
-                    if (n < 0)
-                    {
-                        int errno = Marshal.GetLastWin32Error();
-                        if (errno == EINTR) continue;
-                        if (errno == EINVAL && done == 0 && written == 0) return false;
-                        throw new IOException($"Writing to the file failed (errno {errno}).", errno);
-                    }
-                    if (n == 0) throw new IOException("The file accepted no more bytes.");
+                    if (n < 0 && Marshal.GetLastWin32Error() == EINTR) continue;
+                    // Refused (EINVAL: no direct I/O here after all), disk full, I/O error, or a short write that left
+                    // the rest unaligned: the caller writes the whole span again through its stream, which either
+                    // succeeds or fails with the usual exception and message ("No space left on device").
+                    if (n <= 0) return false;
                     written += (int)n;
-                    // A short direct write leaves the rest unaligned only if the kernel broke its own rule; say so.
-                    if (written < chunk && written % Alignment != 0) throw new IOException("A direct write ended off a block boundary.");
+                    if (written < chunk && written % Alignment != 0) return false;
                 }
                 done += chunk;
             }
