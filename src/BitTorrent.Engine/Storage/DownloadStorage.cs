@@ -94,9 +94,56 @@ namespace BitTorrent.Storage
             {
                 if (_torrent.Files[span.File].IsPadding) continue;
                 var stream = OpenForWrite(span.File);
-                stream.Position = span.FileOffset;
-                await stream.WriteAsync(data.Array!, data.Offset + span.PieceOffset, span.Length, cancellationToken).ConfigureAwait(false);
+                int offset = data.Offset + span.PieceOffset;
+                int length = span.Length;
+                long fileOffset = span.FileOffset;
+                // The aligned bulk of the span bypasses the page cache (see DirectFileWriter); the unaligned tail, if
+                // any, and everything on platforms or filesystems without direct I/O, goes through the stream.
+                int direct = fileOffset % DirectFileWriter.Alignment == 0 ? length - length % DirectFileWriter.Alignment : 0;
+                if (direct > 0 && TryWriteDirect(span.File, stream, fileOffset, data.Array!, offset, direct))
+                {
+                    offset += direct;
+                    fileOffset += direct;
+                    length -= direct;
+                }
+                if (length == 0) continue;
+                stream.Position = fileOffset;
+                await stream.WriteAsync(data.Array!, offset, length, cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        /// <summary>Whether direct writes are still worth trying for this download (off after the first refusal).</summary>
+        private bool _directEnabled = DirectFileWriter.IsPlatformSupported && !DirectWritesDisabled;
+        private DirectFileWriter.AlignedBuffer? _directBuffer;
+        private readonly Dictionary<int, DirectFileWriter> _direct = new Dictionary<int, DirectFileWriter>();
+
+        /// <summary>BITTORRENT_DIRECT_IO=0 turns direct writes off (everything then goes through the page cache, as on
+        /// other platforms): for a disk so slow that the page cache's write-behind matters more than the CPU it costs.</summary>
+        private static readonly bool DirectWritesDisabled = Environment.GetEnvironmentVariable("BITTORRENT_DIRECT_IO") == "0";
+
+        private bool TryWriteDirect(int file, FileStream stream, long fileOffset, byte[] source, int sourceOffset, int count)
+        {
+            if (!_directEnabled) return false;
+            DirectFileWriter? writer;
+            lock (_sync)
+            {
+                if (!_direct.TryGetValue(file, out writer))
+                {
+                    writer = DirectFileWriter.TryOpen(stream);
+                    if (writer is null) { _directEnabled = false; return false; }
+                    _direct.Add(file, writer);
+                }
+                _directBuffer ??= new DirectFileWriter.AlignedBuffer(1024 * 1024);
+            }
+            if (writer.TryWrite(fileOffset, source, sourceOffset, count, _directBuffer)) return true;
+            _directEnabled = false;
+            return false;
+        }
+
+        /// <summary>Closes the direct descriptor of a file whose stream is being closed (under _sync).</summary>
+        private void CloseDirect(int file)
+        {
+            if (_direct.TryGetValue(file, out var writer)) { writer.Dispose(); _direct.Remove(file); }
         }
 
         /// <summary>Reads one block of a verified piece for upload into <paramref name="destination"/> (its length is
@@ -204,6 +251,7 @@ namespace BitTorrent.Storage
                 var part = final + PartialSuffix;
                 lock (_sync)
                 {
+                    CloseDirect(i);
                     if (_open.TryGetValue(i, out var s)) { s.Flush(); s.Dispose(); _open.Remove(i); }
                     if (_readers.TryGetValue(i, out var r)) { r.Dispose(); _readers.Remove(i); }
                 }
@@ -243,6 +291,10 @@ namespace BitTorrent.Storage
                     s.Dispose();
                 }
                 _open.Clear();
+                foreach (var d in _direct.Values) d.Dispose();
+                _direct.Clear();
+                _directBuffer?.Dispose();
+                _directBuffer = null;
                 foreach (var r in _readers.Values) r.Dispose();
                 _readers.Clear();
             }
@@ -257,6 +309,8 @@ namespace BitTorrent.Storage
                 {
                     foreach (var o in _open.Values) { o.Flush(); o.Dispose(); }
                     _open.Clear();
+                    foreach (var d in _direct.Values) d.Dispose();
+                    _direct.Clear();
                 }
                 var final = FinalPath(file);
                 var part = final + PartialSuffix;
