@@ -9,7 +9,8 @@ namespace BitTorrent.Storage
     /// never opened. Bytes that cannot be read — a file that does not exist, is shorter than the torrent says, or
     /// fails with an I/O error — are zero-filled and reported, never thrown: the caller decides what a missing byte
     /// means (a Missing piece for the verifier, an error for the torrent builder).
-    /// One reader serves one thread; it keeps the current file open, since reads are mostly sequential.</summary>
+    /// One reader serves one thread; it keeps the current file open, since reads are mostly sequential. On Linux files
+    /// are read with open/pread/close (<see cref="PosixFile"/>), elsewhere through a FileStream.</summary>
     public sealed class TorrentDataReader : IDisposable
     {
         private const long SequentialHintBytes = 1024 * 1024;
@@ -18,6 +19,7 @@ namespace BitTorrent.Storage
         private readonly long[] _readableUpTo;    // per file: bytes known readable before a failure; long.MaxValue = unknown
         private readonly string?[] _errors;
         private FileStream? _open;
+        private int _openFd = -1;                 // the open file when read through PosixFile
         private int _openIndex = -1;
         private int _currentFile = -1;
 
@@ -85,18 +87,59 @@ namespace BitTorrent.Storage
                 return 0;
             }
             int wanted = (int)Math.Min(span.Length, readable - span.FileOffset);
+            return PosixFile.IsSupported
+                ? ReadWithPosix(file, path, span.FileOffset, buffer, at, wanted)
+                : ReadWithStream(file, path, span.FileOffset, buffer, at, wanted);
+        }
+
+        private int ReadWithPosix(int file, string path, long fileOffset, byte[] buffer, int at, int wanted)
+        {
+            int error;
+            if (_openIndex != file || _openFd < 0)
+            {
+                CloseOpen();
+                int fd = PosixFile.Open(path, _layout.GetFileLength(file) >= SequentialHintBytes, out error);
+                if (fd < 0)
+                {
+                    MarkUnreadable(file, fileOffset, PosixFile.Describe(error, path));
+                    return 0;
+                }
+                _openFd = fd;
+                _openIndex = file;
+            }
+            int done = 0;
+            while (done < wanted)
+            {
+                int n = PosixFile.Read(_openFd, buffer, at + done, wanted - done, fileOffset + done, out error);
+                if (n < 0)
+                {
+                    CloseOpen();
+                    MarkUnreadable(file, fileOffset + done, PosixFile.Describe(error, path));
+                    break;
+                }
+                if (n == 0)
+                {
+                    MarkShort(file, fileOffset + done);
+                    break;
+                }
+                done += n;
+            }
+            return done;
+        }
+
+        private int ReadWithStream(int file, string path, long fileOffset, byte[] buffer, int at, int wanted)
+        {
             int done = 0;
             try
             {
                 var stream = Open(file, path);
-                if (stream.Position != span.FileOffset) stream.Position = span.FileOffset;
+                if (stream.Position != fileOffset) stream.Position = fileOffset;
                 while (done < wanted)
                 {
                     int n = stream.Read(buffer, at + done, wanted - done);
                     if (n == 0)
                     {
-                        MarkUnreadable(file, span.FileOffset + done,
-                            $"The file is {span.FileOffset + done} bytes long; the torrent says {_layout.GetFileLength(file)}.");
+                        MarkShort(file, fileOffset + done);
                         break;
                     }
                     done += n;
@@ -105,10 +148,13 @@ namespace BitTorrent.Storage
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException)
             {
                 CloseOpen();
-                MarkUnreadable(file, span.FileOffset + done, Describe(ex));
+                MarkUnreadable(file, fileOffset + done, Describe(ex));
             }
             return done;
         }
+
+        private void MarkShort(int file, long length) =>
+            MarkUnreadable(file, length, $"The file is {length} bytes long; the torrent says {_layout.GetFileLength(file)}.");
 
         private FileStream Open(int file, string path)
         {
@@ -154,6 +200,8 @@ namespace BitTorrent.Storage
         {
             _open?.Dispose();
             _open = null;
+            PosixFile.Close(_openFd);
+            _openFd = -1;
             _openIndex = -1;
         }
 

@@ -69,4 +69,60 @@ public class TorrentDataReaderTests
         Assert.False(reader.Read(0, new byte[5], 0, 5, missing));
         Assert.Equal(5, missing.Single().Length);
     }
+
+    [Fact]
+    public void AFolderWhereAFileShouldBeIsUnavailableWithItsReason()
+    {
+        using var dir = new TempFolder();
+        Directory.CreateDirectory(dir.Combine("a"));
+        var b = dir.Write("b", 6, 2);
+        var layout = new PieceLayout(new long[] { 4, 6 }, 4);
+        using var reader = new TorrentDataReader(layout, new[] { dir.Combine("a"), dir.Combine("b") });
+        var missing = new List<ByteRange>();
+        var buffer = new byte[10];
+        Assert.False(reader.Read(0, buffer, 0, 10, missing));
+        Assert.Equal(new[] { (0L, 4L) }, missing.Select(r => (r.Offset, r.Length)));
+        Assert.Equal(b, buffer[4..]);
+        Assert.Contains("folder", reader.GetFileError(0), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void AMissingFolderIsToldApartFromAMissingFile()
+    {
+        using var dir = new TempFolder();
+        var layout = new PieceLayout(new long[] { 4, 4 }, 4);
+        using var reader = new TorrentDataReader(layout, new[] { dir.Combine("no-such-folder/a"), dir.Combine("b") });
+        Assert.False(reader.Read(0, new byte[8], 0, 8, new List<ByteRange>()));
+        Assert.Contains("folder does not exist", reader.GetFileError(0));
+        Assert.Contains("file does not exist", reader.GetFileError(1));
+    }
+
+    [Fact]
+    public void ReadingThousandsOfFilesKeepsOneOpenAndClosesItOnDispose()
+    {
+        if (!Directory.Exists("/proc/self/fd")) return;   // descriptor counting needs Linux's /proc
+        using var dir = new TempFolder();
+        const int count = 2000;
+        var lengths = new long[count];
+        var paths = new string[count];
+        var expected = new List<byte>();
+        for (int i = 0; i < count; i++)
+        {
+            lengths[i] = 1 + i % 7;
+            paths[i] = dir.Combine($"f{i}");
+            expected.AddRange(dir.Write($"f{i}", (int)lengths[i], i));
+        }
+        var layout = new PieceLayout(lengths, 16);
+        int before = Directory.GetFiles("/proc/self/fd").Length;
+        var buffer = new byte[expected.Count];
+        using (var reader = new TorrentDataReader(layout, paths))
+        {
+            for (int at = 0; at < buffer.Length; at += 1000)
+                Assert.True(reader.Read(at, buffer, at, Math.Min(1000, buffer.Length - at), null));
+            // Other tests run in parallel and open files too; a leak here would be a thousand descriptors.
+            Assert.InRange(Directory.GetFiles("/proc/self/fd").Length, 0, before + 50);
+        }
+        Assert.Equal(expected.ToArray(), buffer);
+        Assert.InRange(Directory.GetFiles("/proc/self/fd").Length, 0, before + 50);
+    }
 }
