@@ -77,6 +77,22 @@ namespace BitTorrent.Bencoding
         }
 
         public bool Equals(BString? other) => other is not null && _bytes.AsSpan().SequenceEqual(other._bytes);
+
+        /// <summary>True when the bytes are exactly <paramref name="ascii"/>, a string of characters below 128.</summary>
+        internal bool EqualsAscii(string ascii)
+        {
+            if (_bytes.Length != ascii.Length) return false;
+            for (int i = 0; i < _bytes.Length; i++)
+                if (_bytes[i] != ascii[i]) return false;
+            return true;
+        }
+
+        internal static bool IsAscii(string s)
+        {
+            foreach (char c in s)
+                if (c >= 128) return false;
+            return true;
+        }
         public override bool Equals(object? obj) => obj is BString s && Equals(s);
         public override int GetHashCode()
         {
@@ -109,11 +125,19 @@ namespace BitTorrent.Bencoding
     }
 
     /// <summary>A bencoded dictionary. Keys keep the order they had in the input (so a non-canonical file is
-    /// represented faithfully); the encoder always writes them sorted.</summary>
+    /// represented faithfully); the encoder always writes them sorted.
+    /// <para>Most dictionaries in a torrent are small (a file entry has two or three keys, and a 10 000-file torrent has
+    /// 10 000 of them), so keys are found by a linear scan and the hash index is built only once a dictionary outgrows
+    /// <see cref="LinearLimit"/> keys: a hash table per file entry made up most of what parsing such a torrent
+    /// allocated. Looking a key up by its (ASCII) name allocates nothing.</para></summary>
     public sealed class BDictionary : BValue, IEnumerable<KeyValuePair<BString, BValue>>
     {
+        /// <summary>Keys scanned linearly; a larger dictionary gets a hash index (hostile dictionaries of a million
+        /// keys stay linear-time to build).</summary>
+        internal const int LinearLimit = 8;
+
         private readonly List<KeyValuePair<BString, BValue>> _entries = new List<KeyValuePair<BString, BValue>>();
-        private readonly Dictionary<BString, BValue> _index = new Dictionary<BString, BValue>();
+        private Dictionary<BString, BValue>? _index;
 
         /// <summary>True if the input listed keys out of raw-byte order (allowed by lenient readers, not canonical).</summary>
         public bool HadUnsortedKeys { get; internal set; }
@@ -126,41 +150,68 @@ namespace BitTorrent.Bencoding
         {
             if (key is null) throw new ArgumentNullException(nameof(key));
             if (value is null) throw new ArgumentNullException(nameof(value));
-            if (_index.ContainsKey(key))
+            if (Find(key) is null)
             {
-                int i = _entries.FindIndex(e => e.Key.Equals(key));
-                _entries[i] = new KeyValuePair<BString, BValue>(key, value);
+                Append(key, value);
+                return;
             }
-            else
-            {
-                _entries.Add(new KeyValuePair<BString, BValue>(key, value));
-            }
-            _index[key] = value;
+            int i = _entries.FindIndex(e => e.Key.Equals(key));
+            _entries[i] = new KeyValuePair<BString, BValue>(key, value);
+            if (_index is not null) _index[key] = value;
         }
 
         /// <summary>Adds a key read from input; returns false if it is already present.</summary>
         internal bool TryAddDecoded(BString key, BValue value)
         {
-            if (_index.ContainsKey(key)) return false;
-            _entries.Add(new KeyValuePair<BString, BValue>(key, value));
-            _index.Add(key, value);
+            if (Find(key) is not null) return false;
+            Append(key, value);
             return true;
         }
 
-        public bool ContainsKey(string key) => _index.ContainsKey(new BString(key));
-        public BValue? this[string key] => _index.TryGetValue(new BString(key), out var v) ? v : null;
-        public BValue? this[BString key] => _index.TryGetValue(key, out var v) ? v : null;
+        public bool ContainsKey(string key) => Find(key) is not null;
+        public BValue? this[string key] => Find(key);
+        public BValue? this[BString key] => Find(key);
 
         public bool TryGetValue(string key, out BValue value)
         {
-            if (_index.TryGetValue(new BString(key), out var v)) { value = v; return true; }
-            value = null!;
-            return false;
+            value = Find(key)!;
+            return value is not null;
         }
 
-        public T? Get<T>(string key) where T : BValue => this[key] as T;
+        public T? Get<T>(string key) where T : BValue => Find(key) as T;
 
         public IEnumerator<KeyValuePair<BString, BValue>> GetEnumerator() => _entries.GetEnumerator();
         IEnumerator IEnumerable.GetEnumerator() => _entries.GetEnumerator();
+
+        private void Append(BString key, BValue value)
+        {
+            _entries.Add(new KeyValuePair<BString, BValue>(key, value));
+            if (_index is not null)
+            {
+                _index.Add(key, value);
+            }
+            else if (_entries.Count > LinearLimit)
+            {
+                _index = new Dictionary<BString, BValue>(_entries.Count * 2);
+                foreach (var e in _entries) _index.Add(e.Key, e.Value);
+            }
+        }
+
+        private BValue? Find(BString key)
+        {
+            if (_index is not null) return _index.TryGetValue(key, out var v) ? v : null;
+            foreach (var e in _entries)
+                if (e.Key.Equals(key)) return e.Value;
+            return null;
+        }
+
+        private BValue? Find(string key)
+        {
+            if (key is null) throw new ArgumentNullException(nameof(key));
+            if (_index is not null || !BString.IsAscii(key)) return Find(new BString(key));
+            foreach (var e in _entries)
+                if (e.Key.EqualsAscii(key)) return e.Value;
+            return null;
+        }
     }
 }

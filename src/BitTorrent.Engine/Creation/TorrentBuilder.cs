@@ -102,7 +102,7 @@ namespace BitTorrent.Creation
             if (bytes.Length > TorrentParser.MaxTorrentFileBytes)
                 throw new TorrentCreationException(TorrentCreationError.TorrentTooLarge,
                     $"The torrent would be {bytes.Length} bytes; readers accept at most {TorrentParser.MaxTorrentFileBytes}. Use larger pieces.");
-            return new TorrentBuildResult(bytes, TorrentParser.Parse(bytes), Source.Warnings);
+            return new TorrentBuildResult(bytes, Source.Warnings);
         }
 
         private BDictionary BuildMetainfo(int pieceLength, byte[] hashes)
@@ -202,17 +202,22 @@ namespace BitTorrent.Creation
     /// <summary>A new torrent: the .torrent bytes and the torrent they describe.</summary>
     public sealed class TorrentBuildResult
     {
-        internal TorrentBuildResult(byte[] bytes, TorrentInfo torrent, IReadOnlyList<string> warnings)
+        // Parsed on first use: a caller that parses the bytes itself (New-Torrent, with the file's path) should not pay
+        // for a second parse of a 10 000-file torrent.
+        private readonly Lazy<TorrentInfo> _torrent;
+
+        internal TorrentBuildResult(byte[] bytes, IReadOnlyList<string> warnings)
         {
             Bytes = bytes;
-            Torrent = torrent;
             Warnings = warnings;
+            _torrent = new Lazy<TorrentInfo>(() => TorrentParser.Parse(bytes), LazyThreadSafetyMode.ExecutionAndPublication);
         }
 
         /// <summary>The .torrent file's bytes (canonical bencode).</summary>
         public byte[] Bytes { get; }
 
-        public TorrentInfo Torrent { get; }
+        /// <summary>The torrent the bytes describe.</summary>
+        public TorrentInfo Torrent => _torrent.Value;
 
         public IReadOnlyList<string> Warnings { get; }
     }

@@ -39,12 +39,12 @@ namespace BitTorrent.Metainfo
         {
             if (element is null) throw new ArgumentNullException(nameof(element));
             if (element.Length == 0 || element == "." || element == "..") return null;
+            if (IsAlreadySafe(element)) return element;
 
             var sb = new StringBuilder(element.Length);
             foreach (char c in element)
             {
-                if (c < 32 || c == 127 || c == '<' || c == '>' || c == ':' || c == '"' || c == '/' || c == '\\' ||
-                    c == '|' || c == '?' || c == '*')
+                if (IsForbidden(c))
                     sb.Append('_');
                 else
                     sb.Append(c);
@@ -63,6 +63,28 @@ namespace BitTorrent.Metainfo
 
             return TruncateUtf8(result);
         }
+
+        /// <summary>True for the common element that no rule changes, decided without allocating (a torrent of 10 000
+        /// files has 20 000 of them to check): no forbidden character, no trailing dot or space, short enough that its
+        /// UTF-8 cannot exceed the limit (at most 3 bytes per UTF-16 unit), and not possibly a device name (those
+        /// start with one of A, C, L, N, P).</summary>
+        private static bool IsAlreadySafe(string element)
+        {
+            if (element.Length * 3 > MaxElementBytes) return false;
+            foreach (char c in element)
+                if (IsForbidden(c)) return false;
+            char last = element[element.Length - 1];
+            if (last == '.' || last == ' ') return false;
+            switch (char.ToUpperInvariant(element[0]))
+            {
+                case 'A': case 'C': case 'L': case 'N': case 'P': return false;
+                default: return true;
+            }
+        }
+
+        /// <summary>Control characters, and the characters Windows forbids in names (or that separate them).</summary>
+        private static bool IsForbidden(char c) =>
+            c < 32 || c == 127 || c == '<' || c == '>' || c == ':' || c == '"' || c == '/' || c == '\\' || c == '|' || c == '?' || c == '*';
 
         /// <summary>Sanitizes a list of elements; never returns an empty list.</summary>
         public static List<string> SanitizeElements(IEnumerable<string> elements)

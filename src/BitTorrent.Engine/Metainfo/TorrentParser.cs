@@ -247,18 +247,29 @@ namespace BitTorrent.Metainfo
         {
             var taken = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             var folders = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            // Paths P whose working name "P.part" is a file or folder already: kept apart so the common check allocates
+            // no "P.part" string per file.
+            var partOwners = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            void NoteWorkingName(string p)
+            {
+                if (p.EndsWith(PartialSuffix, StringComparison.OrdinalIgnoreCase)) partOwners.Add(p.Substring(0, p.Length - PartialSuffix.Length));
+            }
+
             foreach (var f in files)
             {
                 if (f.IsPadding) continue;
                 // From the file's own folder upwards; a folder already known has its ancestors known too.
                 string path = f.SanitizedPath;
                 for (int slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1))
-                    if (!folders.Add(path.Substring(0, slash))) break;
+                {
+                    string folder = path.Substring(0, slash);
+                    if (!folders.Add(folder)) break;
+                    NoteWorkingName(folder);
+                }
             }
 
             bool Clashes(string p) =>
-                taken.Contains(p) || folders.Contains(p) ||
-                taken.Contains(p + PartialSuffix) || folders.Contains(p + PartialSuffix) ||
+                taken.Contains(p) || folders.Contains(p) || partOwners.Contains(p) ||
                 (p.EndsWith(PartialSuffix, StringComparison.OrdinalIgnoreCase) && taken.Contains(p.Substring(0, p.Length - PartialSuffix.Length)));
 
             var nextNumber = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
@@ -284,6 +295,7 @@ namespace BitTorrent.Metainfo
                     f.SanitizedPath = path;
                 }
                 taken.Add(path);
+                NoteWorkingName(path);
             }
         }
 

@@ -151,6 +151,61 @@ public sealed class BencodeDecoderTests
         AssertFails("d1:bi1e1:ai1e1:bi1ee", BencodeError.DuplicateDictionaryKey, 13);
     }
 
+    [Theory]
+    [InlineData(3)]     // found by the linear scan of a small dictionary
+    [InlineData(8)]     // the last key before the hash index
+    [InlineData(15)]    // found through the hash index of a larger one
+    public void A_non_adjacent_duplicate_is_found_however_large_the_dictionary(int duplicateOf)
+    {
+        // Keys k00..k19 in order, then kNN again out of order.
+        var text = new StringBuilder("d");
+        for (int i = 0; i < 20; i++) text.Append($"3:k{i:D2}i{i}e");
+        int at = text.Length;
+        text.Append($"3:k{duplicateOf:D2}i0ee");
+        AssertFails(text.ToString(), BencodeError.DuplicateDictionaryKey, at);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(BDictionary.LinearLimit)]
+    [InlineData(BDictionary.LinearLimit + 1)]
+    [InlineData(40)]
+    public void Every_key_is_found_by_name_below_and_above_the_linear_limit(int count)
+    {
+        var text = new StringBuilder("d");
+        for (int i = 0; i < count; i++) text.Append($"3:k{i:D2}i{i}e");
+        text.Append("e");
+        var dict = Assert.IsType<BDictionary>(BencodeDecoder.Decode(Ascii(text.ToString())));
+        Assert.Equal(count, dict.Count);
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal(i, Assert.IsType<BInteger>(dict[$"k{i:D2}"]).Value);
+            Assert.Equal(i, Assert.IsType<BInteger>(dict[new BString($"k{i:D2}")]).Value);
+            Assert.True(dict.ContainsKey($"k{i:D2}"));
+        }
+        Assert.Null(dict["k"]);
+        Assert.Null(dict[$"k{count:D2}"]);
+        Assert.False(dict.TryGetValue("nope", out _));
+        // Set replaces in place (order kept) and adds at the end, before and after the index exists.
+        dict.Set("k00", new BInteger(-1));
+        dict.Set("zz", new BInteger(99));
+        Assert.Equal(-1, dict.Get<BInteger>("k00")!.Value);
+        Assert.Equal(99, dict.Get<BInteger>("zz")!.Value);
+        Assert.Equal("k00", dict.Keys.First().Text);
+        Assert.Equal("zz", dict.Keys.Last().Text);
+        Assert.Equal(count + 1, dict.Count);
+    }
+
+    [Fact]
+    public void A_key_that_is_not_ascii_is_found_by_its_utf8_bytes()
+    {
+        var key = Encoding.UTF8.GetBytes("ключ");
+        var input = Ascii("d").Concat(Ascii($"{key.Length}:")).Concat(key).Concat(Ascii("i7ee")).ToArray();
+        var dict = Assert.IsType<BDictionary>(BencodeDecoder.Decode(input));
+        Assert.Equal(7, dict.Get<BInteger>("ключ")!.Value);
+        Assert.Null(dict["ключи"]);
+    }
+
     [Fact]
     public void Unsorted_keys_are_flagged_by_default_and_an_error_when_asked()
     {

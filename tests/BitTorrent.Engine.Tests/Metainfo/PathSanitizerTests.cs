@@ -32,6 +32,10 @@ public sealed class PathSanitizerTests
     [InlineData("  lead", "  lead")]                // leading spaces are legal everywhere
     [InlineData(" ", "_")]
     [InlineData("\uFFFD", "\uFFFD")]               // what invalid UTF-8 became: a valid character, kept
+    [InlineData("Alice.txt", "Alice.txt")]          // starts like a device name (A, C, L, N, P) but is none
+    [InlineData("Pixel ", "Pixel")]
+    [InlineData("zeta ", "zeta")]                   // a name no rule can touch but for its last character
+    [InlineData("zz:z", "zz_z")]
     public void Characters_that_are_unsafe_somewhere_are_replaced(string element, string expected) =>
         Assert.Equal(expected, PathSanitizer.SanitizeElement(element));
 

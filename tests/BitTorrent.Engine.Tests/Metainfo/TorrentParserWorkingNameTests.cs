@@ -28,6 +28,16 @@ public sealed class TorrentParserWorkingNameTests
         Assert.Equal(new[] { "t/data.1", "t/data.part/inner" }, t.Files.Select(f => f.SanitizedPath));
     }
 
+    [Fact]
+    public void Partial_names_are_compared_without_case_in_either_order()
+    {
+        // Windows and macOS would put "DATA.Part" and "data.part" in one place.
+        var t = TorrentParser.Parse(new TorrentBuilder("t").AddFile(Content(5, 1), "DATA.Part", "inner").AddFile(Content(5, 2), "data").Build());
+        Assert.Equal(new[] { "t/DATA.Part/inner", "t/data.1" }, t.Files.Select(f => f.SanitizedPath));
+        t = TorrentParser.Parse(new TorrentBuilder("t").AddFile(Content(5, 1), "Data").AddFile(Content(5, 2), "dATA.PART").Build());
+        Assert.Equal(new[] { "t/Data", "t/dATA.1.PART" }, t.Files.Select(f => f.SanitizedPath));
+    }
+
     [Theory]
     [InlineData(".bittorrent")]
     [InlineData(".BitTorrent")]
