@@ -49,7 +49,7 @@ namespace BitTorrent.Creation
         /// <summary>The files in torrent order.</summary>
         public IReadOnlyList<SourceFile> Files { get; }
 
-        /// <summary>Entries left out, with the reason (links not followed, hidden entries when excluded, link loops).</summary>
+        /// <summary>Entries left out, "path: reason" (links not followed, hidden entries when excluded, link loops), in path order.</summary>
         public IReadOnlyList<string> Skipped { get; }
 
         /// <summary>Things worth knowing, e.g. names other clients will save under a different name.</summary>

@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Runtime.ExceptionServices;
 using System.Threading;
+using System.Threading.Tasks;
 using BitTorrent.Metainfo;
 using BitTorrent.Storage;
 
@@ -45,9 +47,10 @@ namespace BitTorrent.Creation
                 var root = new DirectoryInfo(full);
                 string real = FileSystemLinks.IsLink(root) ? FileSystemLinks.ResolveFinalTarget(root) ?? full : full;
                 var files = new List<SourceFile>();
-                var walk = new Walk(options, files, skipped, cancellationToken);
-                walk.Folder(root, new List<string>(), new List<string> { real });
+                var walk = new Walk(options, files, skipped, new FileCount(), cancellationToken);
+                walk.Folder(root, new List<string>(), new List<string> { real }, splitSubfolders: true);
                 files.Sort((a, b) => CodePointComparer.Instance.Compare(a.RelativePath, b.RelativePath));
+                skipped.Sort(CodePointComparer.Instance);
                 CheckNames(name, files, warnings);
                 return new SourceScan(name, true, files, skipped, warnings);
             }
@@ -87,25 +90,37 @@ namespace BitTorrent.Creation
             }
         }
 
+        /// <summary>Files found so far, shared by the walks of one scan (the <see cref="TorrentParser.MaxFiles"/> limit).</summary>
+        private sealed class FileCount
+        {
+            public int Value;
+        }
+
         private sealed class Walk
         {
             private readonly SourceScanOptions _options;
             private readonly List<SourceFile> _files;
             private readonly List<string> _skipped;
+            private readonly FileCount _count;
             private readonly CancellationToken _cancellationToken;
 
-            public Walk(SourceScanOptions options, List<SourceFile> files, List<string> skipped, CancellationToken cancellationToken)
+            public Walk(SourceScanOptions options, List<SourceFile> files, List<string> skipped, FileCount count, CancellationToken cancellationToken)
             {
                 _options = options;
                 _files = files;
                 _skipped = skipped;
+                _count = count;
                 _cancellationToken = cancellationToken;
             }
 
             /// <param name="folder">The folder to list.</param>
             /// <param name="segments">Its path elements below the source.</param>
             /// <param name="realAncestors">The real (link-resolved) paths of the folder and its ancestors, for loop detection.</param>
-            public void Folder(DirectoryInfo folder, List<string> segments, List<string> realAncestors)
+            /// <param name="splitSubfolders">Walk the subfolders on all cores (the source folder's own): listing and
+            /// stat-ing 10 000 files is system calls and small allocations, and took a fifth of New-Torrent's time on
+            /// one core. The files and the skipped entries are sorted afterwards, so the result does not depend on the
+            /// threads (nor on the order the file system lists entries in).</param>
+            public void Folder(DirectoryInfo folder, List<string> segments, List<string> realAncestors, bool splitSubfolders = false)
             {
                 _cancellationToken.ThrowIfCancellationRequested();
                 if (segments.Count >= TorrentParser.MaxPathDepth)
@@ -123,6 +138,7 @@ namespace BitTorrent.Creation
                     throw new TorrentCreationException(TorrentCreationError.SourceUnreadable, $"Cannot list the folder '{folder.FullName}': {ex.Message}", ex);
                 }
 
+                var later = new List<(DirectoryInfo Folder, string Real)>();
                 foreach (var entry in entries)
                 {
                     string relative = Join(segments, entry.Name);
@@ -151,6 +167,11 @@ namespace BitTorrent.Creation
                             _skipped.Add($"{relative}: symbolic link back to one of its own folders");
                             continue;
                         }
+                        if (splitSubfolders)
+                        {
+                            later.Add((sub, real ?? sub.FullName));
+                            continue;
+                        }
                         segments.Add(entry.Name);
                         realAncestors.Add(real ?? sub.FullName);
                         Folder(sub, segments, realAncestors);
@@ -174,11 +195,43 @@ namespace BitTorrent.Creation
                         {
                             length = ((FileInfo)entry).Length;
                         }
-                        if (_files.Count >= TorrentParser.MaxFiles)
+                        if (Interlocked.Increment(ref _count.Value) > TorrentParser.MaxFiles)
                             throw new TorrentCreationException(TorrentCreationError.TooManyFiles, $"The source has more than {TorrentParser.MaxFiles} files.");
                         var fileSegments = new List<string>(segments) { entry.Name };
                         _files.Add(new SourceFile(entry.FullName, fileSegments, length));
                     }
+                }
+                if (later.Count > 0) WalkInParallel(later, segments, realAncestors);
+            }
+
+            /// <summary>Walks each subfolder with a walk of its own (own lists, own copies of the path), on all cores,
+            /// then appends their files and skipped entries in listing order. The first failure (too many files, an
+            /// unreadable folder, cancellation) is thrown as itself.</summary>
+            private void WalkInParallel(List<(DirectoryInfo Folder, string Real)> subfolders, List<string> segments, List<string> realAncestors)
+            {
+                var files = new List<SourceFile>[subfolders.Count];
+                var skipped = new List<string>[subfolders.Count];
+                var parallel = new ParallelOptions { CancellationToken = _cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
+                try
+                {
+                    Parallel.For(0, subfolders.Count, parallel, i =>
+                    {
+                        files[i] = new List<SourceFile>();
+                        skipped[i] = new List<string>();
+                        var walk = new Walk(_options, files[i], skipped[i], _count, _cancellationToken);
+                        var sub = subfolders[i];
+                        walk.Folder(sub.Folder, new List<string>(segments) { sub.Folder.Name }, new List<string>(realAncestors) { sub.Real });
+                    });
+                }
+                catch (AggregateException ex)
+                {
+                    var first = ex.Flatten().InnerExceptions[0];
+                    ExceptionDispatchInfo.Capture(first).Throw();
+                }
+                for (int i = 0; i < subfolders.Count; i++)
+                {
+                    _files.AddRange(files[i]);
+                    _skipped.AddRange(skipped[i]);
                 }
             }
 

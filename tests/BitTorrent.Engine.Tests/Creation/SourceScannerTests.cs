@@ -28,6 +28,53 @@ public class SourceScannerTests
     }
 
     [Fact]
+    public void SubfoldersWalkedOnAllCoresGiveTheSameResultEveryTime()
+    {
+        using var dir = new TempFolder();
+        var expected = new List<string>();
+        for (int d = 0; d < 24; d++)
+            for (int f = 0; f < 5; f++)
+            {
+                string relative = $"d{d:D2}/{(f % 2 == 0 ? "" : "inner/")}f{f}.bin";
+                dir.Write("src/" + relative, 1 + d + f);
+                expected.Add(relative);
+            }
+        dir.Write("src/top.bin", 3);
+        expected.Add("top.bin");
+        for (int d = 0; d < 24; d += 5)
+            File.CreateSymbolicLink(dir.Combine($"src/d{d:D2}/link"), dir.Combine("src/top.bin"));
+        expected.Sort(StringComparer.Ordinal);
+
+        var first = SourceScanner.Scan(dir.Combine("src"));
+        Assert.Equal(expected, first.Files.Select(f => f.RelativePath));
+        Assert.Equal(new[] { "d00/link", "d05/link", "d10/link", "d15/link", "d20/link" },
+            first.Skipped.Select(s => s.Split(':')[0]));
+        for (int run = 0; run < 5; run++)
+        {
+            var again = SourceScanner.Scan(dir.Combine("src"));
+            Assert.Equal(first.Files.Select(f => (f.RelativePath, f.Length, f.FullPath)), again.Files.Select(f => (f.RelativePath, f.Length, f.FullPath)));
+            Assert.Equal(first.Skipped, again.Skipped);
+        }
+    }
+
+    [Fact]
+    public void AFailureInOneSubfolderIsThrownAsItself()
+    {
+        using var dir = new TempFolder();
+        for (int d = 0; d < 8; d++) dir.Write($"src/d{d}/f.bin", 4);
+        // One subfolder nested deeper than a torrent path may go.
+        string deep = "src/d3/" + string.Join("/", Enumerable.Repeat("n", BitTorrent.Metainfo.TorrentParser.MaxPathDepth + 1)) + "/f.bin";
+        dir.Write(deep, 1);
+        var ex = Assert.Throws<TorrentCreationException>(() => SourceScanner.Scan(dir.Combine("src")));
+        Assert.Equal(TorrentCreationError.TooManyFiles, ex.Error);
+        Assert.Contains("nested", ex.Message);
+
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => SourceScanner.Scan(dir.Combine("src"), null, cancel.Token));
+    }
+
+    [Fact]
     public void HiddenEntriesAreLeftOutOnlyWhenAsked()
     {
         using var dir = new TempFolder();
