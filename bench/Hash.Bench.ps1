@@ -18,8 +18,10 @@
       mktorrent -t N  N = processor count; under GNU time.
       libtorrent      python3-libtorrent 2.0 create_torrent + set_piece_hashes, v1 only, files in the same order
                       (tests/Pester/TestSupport/lt_hash.py); wall and CPU time of set_piece_hashes alone.
-      sha1sum         one SHA-1 over all the bytes (the folder's files concatenated in torrent order by cat): the
-                      single-core ceiling of a plain SHA-1; under GNU time.
+      sha1sum         one SHA-1 over all the bytes; under GNU time. Over the large file it is the single-core
+                      ceiling of a plain SHA-1, and every row's "vs sha1sum/core" (the folder's too) is against it.
+                      Over the folder (its files concatenated in torrent order by xargs cat) it is shown for
+                      reference only: the pipe, not SHA-1, bounds it.
     Verifying the data:
       Test-Torrent    in this process, against the New-Torrent torrent.
       libtorrent      add_torrent with the data in place and wait for its own check to end (torrent_checked_alert),
@@ -278,7 +280,11 @@ try {
         Write-Host "  every creator gave info-hash $($distinct[0])"
 
         $sha = $best['create|sha1sum (1 core)']
-        $shaPerCpu = $set.Bytes / 1e6 / [Math]::Max(0.001, $sha.Cpu)
+        # The ceiling is sha1sum over the one large file. Over the folder, 'xargs cat | sha1sum' is bound by the pipe
+        # (about a sixth of SHA-1's speed), so the folder's rows are held against the large file's rate too: what
+        # is left of the ratio is the cost of opening 10 000 files.
+        if ($set.Key -eq 'file' -or -not $script:ShaCeiling) { $script:ShaCeiling = $set.Bytes / 1e6 / [Math]::Max(0.001, $sha.Cpu) }
+        $shaPerCpu = $script:ShaCeiling
         foreach ($key in $keys) {
             $operation, $tool = $key -split '\|', 2
             $r = $best[$key]
@@ -288,7 +294,7 @@ try {
             $rows.Add([pscustomobject]@{
                     Data          = $set.Name
                     Operation     = $operation
-                    Tool          = $tool
+                    Tool          = if ($tool -like 'sha1sum*' -and $set.Key -ne 'file') { 'cat + sha1sum (1 core, pipe-bound)' } else { $tool }
                     'Wall s'      = Format-Number $r.Wall '0.000'
                     'MB/s'        = Format-Number $mbps '0'
                     'CPU s'       = Format-Number $r.Cpu '0.00'
