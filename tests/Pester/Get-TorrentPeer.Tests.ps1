@@ -19,8 +19,13 @@ BeforeAll {
     $script:Http = "http://127.0.0.1:$TrackerPort/announce"
     $script:Udp = "udp://127.0.0.1:$TrackerPort/announce"
     # Dead trackers: a TCP port nobody listens on (refused at once) and a UDP port nobody answers on (times out).
-    $script:DeadHttp = "http://127.0.0.1:$(Get-FreePort)/announce"
-    $script:SilentUdp = "udp://127.0.0.1:$(Get-FreePort -Udp)/announce"
+    # Both ports stay bound by this test for its whole run (TCP bound but not listening refuses connections; the UDP
+    # socket is never read), so no client started later (an aria2c seeder picking a random port) can take them over.
+    $script:DeadSocket = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::InterNetwork, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Tcp)
+    $DeadSocket.Bind([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
+    $script:DeadHttp = "http://127.0.0.1:$(([System.Net.IPEndPoint]$DeadSocket.LocalEndPoint).Port)/announce"
+    $script:SilentSocket = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
+    $script:SilentUdp = "udp://127.0.0.1:$(([System.Net.IPEndPoint]$SilentSocket.Client.LocalEndPoint).Port)/announce"
 
     $torrents = Join-Path $Workspace 'torrents'
     $others = Join-Path $Workspace 'others'
@@ -77,6 +82,8 @@ BeforeAll {
 AfterAll {
     Stop-InteropProcess
     if ($script:RawHttp) { $RawHttp.Dispose() }
+    if ($script:DeadSocket) { $DeadSocket.Dispose() }
+    if ($script:SilentSocket) { $SilentSocket.Dispose() }
     if ($script:Workspace -and (Test-Path -LiteralPath $Workspace)) { Remove-Item -LiteralPath $Workspace -Recurse -Force }
 }
 
@@ -241,12 +248,17 @@ Describe 'Get-TorrentTracker' -Tag 'Interop' {
                 $s | Should -BeOfType ([BitTorrent.Trackers.TrackerStatus])
                 $s.Status | Should -Be 'Working'
                 $s.Tier | Should -Be 0
+                # Leechers as opentracker counts them right now: on a loaded machine an earlier query's 'stopped'
+                # announce can fail (it is best effort), and that query then stays listed as a leecher.
                 $s.Seeders | Should -Be $swarm.Seeders
-                $s.Leechers | Should -Be $swarm.Leechers
+                $s.Leechers | Should -BeGreaterOrEqual $swarm.Leechers
                 $s.Seeders | Should -Be $raw.Seeders
                 $s.Leechers | Should -Be $raw.Leechers
                 $s.Completed | Should -Be $raw.Completed
-                $s.PeerCount | Should -Be ($swarm.Seeders + $swarm.Leechers)
+                # The reply leaves us out, and a leftover entry on our own port looks like us.
+                $listed = $raw.Seeders + $raw.Leechers
+                if ($raw.Leechers -gt $swarm.Leechers) { $s.PeerCount | Should -BeIn @(($listed - 1), $listed) }
+                else { $s.PeerCount | Should -Be $listed }
                 $s.Interval.TotalSeconds | Should -BeGreaterThan 0
                 $s.LastAnnounce | Should -Not -BeNullOrEmpty
                 $s.InfoHash | Should -BeExactly $swarm.S.InfoHash
