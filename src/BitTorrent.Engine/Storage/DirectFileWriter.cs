@@ -27,8 +27,6 @@ namespace BitTorrent.Storage
         /// <summary>Bytes copied to the aligned buffer per write call: bounded memory whatever the piece size.</summary>
         private const int ChunkSize = 1024 * 1024;
 
-        private const int EINTR = 4;
-
         private int _fd;
 
         private DirectFileWriter(int fd) { _fd = fd; }
@@ -48,8 +46,8 @@ namespace BitTorrent.Storage
                 SafeFileHandle handle = stream.SafeFileHandle;
                 int fd = (int)handle.DangerousGetHandle();
                 if (fd < 0) return null;
-                int reopened = NativeMethods.open("/proc/self/fd/" + fd.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    NativeMethods.O_WRONLY | NativeMethods.O_CLOEXEC | direct, 0);
+                int reopened = LibC.open("/proc/self/fd/" + fd.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    LibC.O_WRONLY | LibC.O_CLOEXEC | direct, 0);
                 return reopened < 0 ? null : new DirectFileWriter(reopened);
             }
             catch (Exception ex) when (ex is DllNotFoundException || ex is EntryPointNotFoundException || ex is ObjectDisposedException)
@@ -75,8 +73,8 @@ namespace BitTorrent.Storage
                 int written = 0;
                 while (written < chunk)
                 {
-                    long n = (long)NativeMethods.pwrite(_fd, buffer.Pointer + written, (UIntPtr)(uint)(chunk - written), fileOffset + done + written);
-                    if (n < 0 && Marshal.GetLastWin32Error() == EINTR) continue;
+                    long n = (long)LibC.pwrite(_fd, buffer.Pointer + written, (UIntPtr)(uint)(chunk - written), fileOffset + done + written);
+                    if (n < 0 && Marshal.GetLastWin32Error() == LibC.EINTR) continue;
                     // Refused (EINVAL: no direct I/O here after all), disk full, I/O error, or a short write that left
                     // the rest unaligned: the caller writes the whole span again through its stream, which either
                     // succeeds or fails with the usual exception and message ("No space left on device").
@@ -93,13 +91,13 @@ namespace BitTorrent.Storage
         {
             int fd = _fd;
             _fd = -1;
-            if (fd >= 0) NativeMethods.close(fd);
+            if (fd >= 0) LibC.close(fd);
         }
 
         /// <summary>O_DIRECT differs between architectures; 0 where it is not known (no direct writes then).</summary>
         private static int DirectFlag()
         {
-            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux)) return 0;
+            if (!LibC.IsKnownLinux) return 0;
             switch (RuntimeInformation.ProcessArchitecture)
             {
                 case Architecture.X64: return 0x4000;     // 040000
@@ -131,21 +129,6 @@ namespace BitTorrent.Storage
                 _raw = IntPtr.Zero;
                 if (raw != IntPtr.Zero) Marshal.FreeHGlobal(raw);
             }
-        }
-
-        private static class NativeMethods
-        {
-            public const int O_WRONLY = 1;
-            public const int O_CLOEXEC = 0x80000;
-
-            [DllImport("libc", SetLastError = true)]
-            public static extern int open([MarshalAs(UnmanagedType.LPStr)] string path, int flags, int mode);
-
-            [DllImport("libc", SetLastError = true)]
-            public static extern IntPtr pwrite(int fd, IntPtr buffer, UIntPtr count, long offset);
-
-            [DllImport("libc", SetLastError = true)]
-            public static extern int close(int fd);
         }
     }
 }

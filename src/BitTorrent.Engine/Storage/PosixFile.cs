@@ -14,17 +14,7 @@ namespace BitTorrent.Storage
     /// uses FileStream. Errors come back as errno values, described like the FileStream messages they replace.</para></summary>
     internal static class PosixFile
     {
-        private const int O_RDONLY = 0;
-        private const int O_CLOEXEC = 0x80000;   // 02000000 on x64 and arm64
-        private const int POSIX_FADV_SEQUENTIAL = 2;
-        private const int ENOENT = 2;
-        private const int EINTR = 4;
-        private const int EACCES = 13;
-        private const int ENOTDIR = 20;
-        private const int EISDIR = 21;
-        private const int EPERM = 1;
-
-        /// <summary>Linux on x64 or arm64 (whose flag values are the ones above), with libc callable.</summary>
+        /// <summary>Linux on x64 or arm64 (<see cref="LibC.IsKnownLinux"/>), with libc callable.</summary>
         public static bool IsSupported { get; } = Probe();
 
         /// <summary>Opens <paramref name="path"/> for reading (following links, as FileStream does); returns the
@@ -35,11 +25,11 @@ namespace BitTorrent.Storage
             int fd;
             do
             {
-                fd = NativeMethods.open(path, O_RDONLY | O_CLOEXEC, 0);
+                fd = LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
                 error = fd < 0 ? Marshal.GetLastWin32Error() : 0;
             }
-            while (fd < 0 && error == EINTR);
-            if (fd >= 0 && sequential) NativeMethods.posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+            while (fd < 0 && error == LibC.EINTR);
+            if (fd >= 0 && sequential) LibC.posix_fadvise(fd, 0, 0, LibC.POSIX_FADV_SEQUENTIAL);
             return fd;
         }
 
@@ -57,17 +47,17 @@ namespace BitTorrent.Storage
                 long n;
                 do
                 {
-                    n = (long)NativeMethods.pread(fd, (IntPtr)start, (UIntPtr)(uint)count, fileOffset);
+                    n = (long)LibC.pread(fd, (IntPtr)start, (UIntPtr)(uint)count, fileOffset);
                     error = n < 0 ? Marshal.GetLastWin32Error() : 0;
                 }
-                while (n < 0 && error == EINTR);
+                while (n < 0 && error == LibC.EINTR);
                 return (int)n;
             }
         }
 
         public static void Close(int fd)
         {
-            if (fd >= 0) NativeMethods.close(fd);
+            if (fd >= 0) LibC.close(fd);
         }
 
         /// <summary>What went wrong, in the words FileStream's exceptions used (the verifier shows them per file).</summary>
@@ -75,15 +65,15 @@ namespace BitTorrent.Storage
         {
             switch (error)
             {
-                case ENOENT:
+                case LibC.ENOENT:
                     string? folder = Path.GetDirectoryName(path);
                     return folder is null || Directory.Exists(folder) ? "The file does not exist." : "The file's folder does not exist.";
-                case ENOTDIR:
+                case LibC.ENOTDIR:
                     return "The file's folder does not exist.";
-                case EACCES:
-                case EPERM:
+                case LibC.EACCES:
+                case LibC.EPERM:
                     return $"Access to the file is denied: Access to the path '{path}' is denied.";
-                case EISDIR:
+                case LibC.EISDIR:
                     return "The path is a folder, not a file.";
                 default:
                     return new Win32Exception(error).Message;
@@ -92,34 +82,17 @@ namespace BitTorrent.Storage
 
         private static bool Probe()
         {
-            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux)) return false;
-            var architecture = RuntimeInformation.ProcessArchitecture;
-            if (architecture != Architecture.X64 && architecture != Architecture.Arm64) return false;
+            if (!LibC.IsKnownLinux) return false;
             try
             {
                 // Closing no descriptor fails harmlessly (EBADF) and proves the library and entry point resolve.
-                NativeMethods.close(-1);
+                LibC.close(-1);
                 return true;
             }
             catch (Exception ex) when (ex is DllNotFoundException || ex is EntryPointNotFoundException)
             {
                 return false;
             }
-        }
-
-        private static class NativeMethods
-        {
-            [DllImport("libc", SetLastError = true)]
-            public static extern int open([MarshalAs(UnmanagedType.LPStr)] string path, int flags, int mode);
-
-            [DllImport("libc", SetLastError = true)]
-            public static extern IntPtr pread(int fd, IntPtr buffer, UIntPtr count, long offset);
-
-            [DllImport("libc", SetLastError = true)]
-            public static extern int posix_fadvise(int fd, long offset, long length, int advice);
-
-            [DllImport("libc", SetLastError = true)]
-            public static extern int close(int fd);
         }
     }
 }
