@@ -78,7 +78,7 @@ function Invoke-Build {
     # PowerShell 5.1 needs; never System.Management.Automation.dll (reference only).
     $ship = @('BitTorrent.PowerShell.dll', 'BitTorrent.Engine.dll', 'System.Buffers.dll', 'System.Memory.dll',
         'System.Numerics.Vectors.dll', 'System.Runtime.CompilerServices.Unsafe.dll', 'System.Threading.Channels.dll',
-        'System.Threading.Tasks.Extensions.dll', 'Microsoft.Bcl.AsyncInterfaces.dll')
+        'System.Threading.Tasks.Extensions.dll', 'Microsoft.Bcl.AsyncInterfaces.dll', 'Microsoft.Bcl.TimeProvider.dll')
     foreach ($name in $ship) {
         $file = Join-Path $publishDir $name
         if (Test-Path -LiteralPath $file) { Copy-Item -LiteralPath $file -Destination $ModuleOut }

@@ -7,6 +7,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
+using BitTorrent.Events;
 using BitTorrent.Hashing;
 using BitTorrent.Metainfo;
 using BitTorrent.Storage;
@@ -33,8 +34,8 @@ namespace BitTorrent.Download
         private readonly List<BlockRequest> _pickBuffer = new List<BlockRequest>(256);
         private readonly SemaphoreSlim _hashSlots = new SemaphoreSlim(Math.Max(1, Environment.ProcessorCount));
         private readonly SemaphoreSlim _writeLock = new SemaphoreSlim(1, 1);
-        private readonly ConcurrentQueue<string> _messages = new ConcurrentQueue<string>();
-        private readonly byte[] _peerId = ClientIdentity.NewPeerId();
+        private readonly TorrentServices _services;
+        private readonly byte[] _peerId;
         private readonly DateTime _started = DateTime.UtcNow;
         private readonly List<Task> _backgroundTasks = new List<Task>();
 
@@ -66,8 +67,10 @@ namespace BitTorrent.Download
         private readonly Random _random = new Random();
         private TaskCompletionSource<bool> _done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public TorrentDownload(TorrentInfo torrent, string destination, DownloadOptions? options = null)
+        public TorrentDownload(TorrentInfo torrent, string destination, DownloadOptions? options = null, TorrentServices? services = null)
         {
+            _services = services ?? new TorrentServices { ListenPort = options?.ListenPort ?? 0 };
+            _peerId = _services.PeerId;
             _torrent = torrent ?? throw new ArgumentNullException(nameof(torrent));
             _destination = Path.GetFullPath(destination ?? throw new ArgumentNullException(nameof(destination)));
             _options = options ?? new DownloadOptions();
@@ -77,9 +80,22 @@ namespace BitTorrent.Download
 
         public TorrentInfo Torrent => _torrent;
 
-        /// <summary>Notes for the user (peers banned, hash failures, resume decisions): the cmdlet writes them as
-        /// verbose or warning records from the pipeline thread.</summary>
-        public bool TryDequeueMessage(out string message) => _messages.TryDequeue(out message!);
+        /// <summary>Where this torrent's events go (peers banned, hash failures, resume decisions): the session's
+        /// queue, drained by the cmdlet on the pipeline thread.</summary>
+        public EngineEventQueue Events => _services.Events;
+
+        private void Publish(EngineEventKind kind, EventSeverity severity, string message, PeerSession? peer = null,
+            PeerCloseReason reason = PeerCloseReason.None, int piece = -1, long count = 0, Exception? exception = null) =>
+            _services.Events.Publish(new EngineEvent(kind, severity, message)
+            {
+                InfoHash = _torrent.InfoHash,
+                TorrentName = _torrent.Name,
+                Peer = peer is null ? null : new PeerAddress(peer.EndPoint).ToString(),
+                Reason = reason,
+                Piece = piece,
+                Count = count,
+                Exception = exception,
+            });
 
         public DownloadStatus GetStatus()
         {
@@ -288,7 +304,7 @@ namespace BitTorrent.Download
             }
             if (toCheck.Count == 0)
             {
-                if (trusted > 0) _messages.Enqueue($"Resumed {trusted} verified piece(s) from the resume record.");
+                if (trusted > 0) Publish(EngineEventKind.ResumeLoaded, EventSeverity.Verbose, $"Resumed {trusted} verified piece(s) from the resume record.", count: trusted);
                 return;
             }
             // The same check as Test-Torrent, on the files as they are now (final or .part names).
@@ -298,7 +314,7 @@ namespace BitTorrent.Download
             int valid = 0;
             foreach (int p in toCheck)
                 if (check.Pieces[p] == PieceState.Valid) { _have.Set(p); valid++; }
-            _messages.Enqueue($"Resume: {trusted} piece(s) from the resume record, {valid} of {toCheck.Count} other piece(s) on disk verified by hashing.");
+            Publish(EngineEventKind.ResumeChecked, EventSeverity.Verbose, $"Resume: {trusted} piece(s) from the resume record, {valid} of {toCheck.Count} other piece(s) on disk verified by hashing.", count: trusted + valid);
         }
 
         // ---- the main loop -------------------------------------------------------------------------------------
@@ -417,14 +433,14 @@ namespace BitTorrent.Download
             try
             {
                 var (peers, problems) = await _announcer!.AnnounceAsync(kind, Interlocked.Read(ref _bytesDownloaded), BytesLeft(), token).ConfigureAwait(false);
-                foreach (var p in problems) _messages.Enqueue(p);
-                if (peers.Count > 0) _messages.Enqueue($"Trackers gave {peers.Count} peer(s).");
+                foreach (var p in problems) Publish(EngineEventKind.TrackerFailed, EventSeverity.Verbose, p);
+                if (peers.Count > 0) Publish(EngineEventKind.PeersDiscovered, EventSeverity.Verbose, $"Trackers gave {peers.Count} peer(s).", count: peers.Count);
                 AddPeers(peers);
             }
             catch (OperationCanceledException) { }
             catch (Exception ex)
             {
-                _messages.Enqueue("Announce failed: " + ex.Message);
+                Publish(EngineEventKind.TrackerFailed, EventSeverity.Warning, "Announce failed: " + ex.Message, exception: ex);
             }
         }
 
@@ -458,7 +474,7 @@ namespace BitTorrent.Download
                     if (s.SendStalled(now, _options.SendStallTimeout))
                     {
                         // It stopped reading: the socket buffer is full and our writes wait. Free the slot.
-                        _messages.Enqueue($"Disconnecting {s}: it has not read what we sent for {(int)_options.SendStallTimeout.TotalSeconds} s.");
+                        Publish(EngineEventKind.PeerDisconnected, EventSeverity.Verbose, $"Disconnecting {s}: it has not read what we sent for {(int)_options.SendStallTimeout.TotalSeconds} s.", s, PeerCloseReason.SendStalled);
                         s.Connection.Abort();
                         continue;
                     }
@@ -470,7 +486,7 @@ namespace BitTorrent.Download
                         DropOutstanding(s, sendCancel: true);
                         _picker!.ReleasePeer(s, discardItsBlocks: false);
                         s.DesiredQueue = 1;
-                        _messages.Enqueue($"Peer {s} sent nothing for {(int)_options.SnubTimeout.TotalSeconds} s: snubbed, its requests go to other peers.");
+                        Publish(EngineEventKind.PeerSnubbed, EventSeverity.Verbose, $"Peer {s} sent nothing for {(int)_options.SnubTimeout.TotalSeconds} s: snubbed, its requests go to other peers.", s);
                     }
                     else if (!s.Snubbed)
                     {
@@ -642,7 +658,7 @@ namespace BitTorrent.Download
                     candidate.Failed(DateTime.UtcNow);
                 }
                 if (!(ex is OperationCanceledException) || !token.IsCancellationRequested)
-                    _messages.Enqueue($"Could not connect to {candidate.Key}: {ex.Message}");
+                    _services.Events.Publish(new EngineEvent(EngineEventKind.PeerConnectFailed, EventSeverity.Verbose, $"Could not connect to {candidate.Key}: {ex.Message}") { InfoHash = _torrent.InfoHash, TorrentName = _torrent.Name, Peer = candidate.Key, Exception = ex });
                 return;
             }
             await RunSessionAsync(session, candidate, token).ConfigureAwait(false);
@@ -667,7 +683,7 @@ namespace BitTorrent.Download
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is ObjectDisposedException)
             {
-                _messages.Enqueue($"Could not read piece {block.Piece} to upload it: {ex.Message}");
+                Publish(EngineEventKind.UploadReadFailed, EventSeverity.Warning, $"Could not read piece {block.Piece} to upload it: {ex.Message}", piece: block.Piece, exception: ex);
             }
             buffer.Dispose();
             return null;
@@ -827,7 +843,7 @@ namespace BitTorrent.Download
                     if (session.HashFailures >= _options.BanAfterHashFailures) candidate.Banned = true;
                     if (reason == BothSeedsReason) candidate.KnownSeed = true;
                 }
-                if (reason is not null && !token.IsCancellationRequested) _messages.Enqueue($"Disconnected from {session}: {reason}.");
+                if (reason is not null && !token.IsCancellationRequested) Publish(EngineEventKind.PeerDisconnected, EventSeverity.Verbose, $"Disconnected from {session}: {reason}.", session, session.Banned ? PeerCloseReason.Banned : PeerCloseReason.ConnectionClosed);
             }
         }
 
@@ -1092,7 +1108,7 @@ namespace BitTorrent.Download
                     if (sources.Count == 1)
                     {
                         // The whole bad piece came from one peer: it is certainly lying (or broken).
-                        _messages.Enqueue($"Piece {partial.Index} failed its hash check; it will be downloaded again.");
+                        Publish(EngineEventKind.HashFailed, EventSeverity.Warning, $"Piece {partial.Index} failed its hash check; it will be downloaded again.", piece: partial.Index, count: 1);
                         Ban(sources[0], $"it sent piece {partial.Index} alone, and it failed the hash check");
                     }
                     else
@@ -1100,7 +1116,7 @@ namespace BitTorrent.Download
                         // Several peers sent blocks of it: blaming them all would ban honest peers along with a liar.
                         // Keep a hash of each block and who sent it, and fetch the piece again from one peer alone;
                         // once it verifies, the blocks that differ name the liar (libtorrent's smart ban).
-                        _messages.Enqueue($"Piece {partial.Index} failed its hash check; it came from {sources.Count} peers, so it is fetched again from one peer alone.");
+                        Publish(EngineEventKind.HashFailed, EventSeverity.Warning, $"Piece {partial.Index} failed its hash check; it came from {sources.Count} peers, so it is fetched again from one peer alone.", piece: partial.Index, count: sources.Count);
                         RememberFailedBlocks(partial);
                     }
                     _picker!.MarkFailed(partial.Index, singleSource: sources.Count > 1);
@@ -1218,10 +1234,10 @@ namespace BitTorrent.Download
             if (s.Banned) return;
             s.Banned = true;
             s.HashFailures = Math.Max(s.HashFailures + 1, _options.BanAfterHashFailures);
-            _messages.Enqueue($"Banning {s}: {why}.");
+            Publish(EngineEventKind.PeerBanned, EventSeverity.Warning, $"Banning {s}: {why}.", s, PeerCloseReason.Banned);
             if (_candidates.TryGetValue(new PeerAddress(s.EndPoint).ToString(), out var candidate)) candidate.Banned = true;
             int dropped = _picker!.ReleasePeer(s, discardItsBlocks: true);
-            if (dropped > 0) _messages.Enqueue($"Dropped {dropped} block(s) from {s} in pieces still downloading.");
+            if (dropped > 0) Publish(EngineEventKind.BlocksDiscarded, EventSeverity.Verbose, $"Dropped {dropped} block(s) from {s} in pieces still downloading.", s, count: dropped);
             s.Connection.Abort();
         }
 
@@ -1241,7 +1257,7 @@ namespace BitTorrent.Download
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                _messages.Enqueue("Could not save the resume record: " + ex.Message);
+                Publish(EngineEventKind.ResumeSaveFailed, EventSeverity.Warning, "Could not save the resume record: " + ex.Message, exception: ex);
             }
             finally
             {
@@ -1288,7 +1304,7 @@ namespace BitTorrent.Download
                 }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
                 {
-                    _messages.Enqueue("Could not save the resume record: " + ex.Message);
+                    Publish(EngineEventKind.ResumeSaveFailed, EventSeverity.Warning, "Could not save the resume record: " + ex.Message, exception: ex);
                 }
                 finally
                 {

@@ -180,7 +180,12 @@ namespace BitTorrent.PowerShell.Infrastructure
         private static void Drain(Item item, IRecordSink sink)
         {
             if (item.Download is null) return;
-            while (item.Download.TryDequeueMessage(out var message)) sink.WriteVerbose($"{item.Torrent.Name}: {message}");
+            // Interim: one queue per download, until the session's shared pump replaces this loop.
+            while (item.Download.Events.TryRead(out var e))
+            {
+                if (e.Severity >= BitTorrent.Events.EventSeverity.Warning) sink.WriteWarning(e.ToString());
+                else sink.WriteVerbose(e.ToString());
+            }
         }
 
         private void Finish(Item item, IRecordSink sink)

@@ -196,7 +196,7 @@ public class SeederRequestTests
     private static List<string> Messages(SeedingSwarm swarm)
     {
         var list = new List<string>();
-        while (swarm.Download.TryDequeueMessage(out var m)) list.Add(m);
+        while (swarm.Download.Events.TryRead(out var e)) list.Add(e.Message);
         return list;
     }
 }

@@ -1,0 +1,132 @@
+using System;
+using BitTorrent.Download;
+
+namespace BitTorrent.Events
+{
+    /// <summary>How much a user should care. The PowerShell layer maps it onto its streams: Verbose → verbose,
+    /// Information → information, Warning → warning, Error → an error record (through Errors.cs).</summary>
+    public enum EventSeverity
+    {
+        Verbose,
+        Information,
+        Warning,
+        Error,
+    }
+
+    /// <summary>What happened. Tests and scripts match on this (and on <see cref="PeerCloseReason"/>), never on the
+    /// English <see cref="EngineEvent.Message"/>, which is for people and may change.</summary>
+    public enum EngineEventKind
+    {
+        // Session
+        ListenStarted,
+        ListenFailed,
+        TorrentAdded,
+        TorrentRemoved,
+
+        // A torrent's lifetime
+        StateChanged,
+        TorrentCompleted,
+        TorrentFailed,
+
+        // Start-up and resume
+        ResumeLoaded,
+        ResumeChecked,
+        ResumeSaveFailed,
+
+        // Trackers
+        TrackerFailed,
+        PeersDiscovered,
+
+        // Peers
+        PeerConnected,
+        PeerConnectFailed,
+        PeerDisconnected,
+        PeerSnubbed,
+        PeerBanned,
+        BlocksDiscarded,
+
+        // Pieces and storage
+        HashFailed,
+        UploadReadFailed,
+
+        // The event stream itself
+        EventsDropped,
+    }
+
+    /// <summary>Why a peer connection ended: a closed set, so a test can assert "the liar was banned", not a sentence.</summary>
+    public enum PeerCloseReason
+    {
+        None,
+        /// <summary>The peer closed the connection or the socket failed.</summary>
+        ConnectionClosed,
+        /// <summary>The peer broke the wire protocol (bad length, out-of-range index, bad handshake …).</summary>
+        ProtocolViolation,
+        /// <summary>Nothing, not even a keep-alive, for the silence limit.</summary>
+        Silent,
+        /// <summary>It stopped reading what we send.</summary>
+        SendStalled,
+        /// <summary>Both sides have everything: nothing to trade.</summary>
+        BothSeeds,
+        /// <summary>Banned for sending data that failed a hash check.</summary>
+        Banned,
+        /// <summary>Dropped to make room for a newcomer (it was the idlest).</summary>
+        Evicted,
+        /// <summary>Too many requests we had to decline.</summary>
+        TooManyDeclinedRequests,
+        /// <summary>Too many blocks we never asked for.</summary>
+        UnrequestedBlocks,
+        /// <summary>A message the peer may not send in this state (e.g. 'have all' without the fast extension).</summary>
+        InvalidMessage,
+        /// <summary>Our own shutdown, pause or removal.</summary>
+        Stopped,
+    }
+
+    /// <summary>One thing the engine has to say. Immutable; made on any engine thread, read on the pipeline thread.</summary>
+    public sealed class EngineEvent
+    {
+        public EngineEvent(EngineEventKind kind, EventSeverity severity, string message)
+        {
+            Kind = kind;
+            Severity = severity;
+            Message = message ?? throw new ArgumentNullException(nameof(message));
+            Time = DateTimeOffset.UtcNow;
+        }
+
+        public EngineEventKind Kind { get; }
+        public EventSeverity Severity { get; }
+
+        /// <summary>For people: one sentence, no torrent name prefix (the consumer adds it).</summary>
+        public string Message { get; }
+
+        public DateTimeOffset Time { get; init; }
+
+        /// <summary>The torrent's info-hash (40 hex, lowercase) when the event is about one torrent.</summary>
+        public string? InfoHash { get; init; }
+
+        /// <summary>The torrent's name when the event is about one torrent.</summary>
+        public string? TorrentName { get; init; }
+
+        /// <summary>The peer's address (<c>ip:port</c> or <c>[ipv6]:port</c>) when the event is about one peer.</summary>
+        public string? Peer { get; init; }
+
+        /// <summary>Why a connection ended (PeerDisconnected, PeerBanned); None otherwise.</summary>
+        public PeerCloseReason Reason { get; init; }
+
+        /// <summary>The piece concerned (HashFailed, UploadReadFailed), or -1.</summary>
+        public int Piece { get; init; } = -1;
+
+        /// <summary>A count the event is about (peers discovered, pieces resumed, blocks discarded, events dropped).</summary>
+        public long Count { get; init; }
+
+        /// <summary>For TorrentFailed: the error the user must act on.</summary>
+        public DownloadError? Error { get; init; }
+
+        /// <summary>For StateChanged: the new state.</summary>
+        public DownloadState? State { get; init; }
+
+        /// <summary>The exception behind a failure, when there is one.</summary>
+        public Exception? Exception { get; init; }
+
+        public override string ToString() => TorrentName is null ? $"{Kind}: {Message}" : $"{TorrentName}: {Message}";
+    }
+}
