@@ -54,9 +54,11 @@ namespace BitTorrent.Download
             return now - _lastAnnounce >= minInterval;
         }
 
-        /// <summary>Announces (BEP 12) and returns the peers, plus a line per failed tracker for the user.</summary>
+        /// <summary>Announces (BEP 12) and returns the peers, plus a line per failed tracker for the user.
+        /// <paramref name="uploaded"/> is what private trackers compute the ratio from, so it is the torrent's
+        /// total bytes sent to peers, never 0 by omission.</summary>
         public async Task<(IReadOnlyList<IPEndPoint> Peers, IReadOnlyList<string> Problems)> AnnounceAsync(
-            TrackerEvent kind, long downloaded, long left, CancellationToken cancellationToken)
+            TrackerEvent kind, long downloaded, long uploaded, long left, CancellationToken cancellationToken)
         {
             if (!Started && kind == TrackerEvent.None) kind = TrackerEvent.Started;
             _lastAnnounce = DateTimeOffset.UtcNow;
@@ -64,6 +66,7 @@ namespace BitTorrent.Download
             {
                 Port = _port,
                 Downloaded = downloaded,
+                Uploaded = uploaded,
                 Left = left,
                 Event = kind,
                 Key = _key,

@@ -432,7 +432,7 @@ namespace BitTorrent.Download
         {
             try
             {
-                var (peers, problems) = await _announcer!.AnnounceAsync(kind, Interlocked.Read(ref _bytesDownloaded), BytesLeft(), token).ConfigureAwait(false);
+                var (peers, problems) = await _announcer!.AnnounceAsync(kind, Interlocked.Read(ref _bytesDownloaded), BytesUploaded(), BytesLeft(), token).ConfigureAwait(false);
                 foreach (var p in problems) Publish(EngineEventKind.TrackerFailed, EventSeverity.Verbose, p);
                 if (peers.Count > 0) Publish(EngineEventKind.PeersDiscovered, EventSeverity.Verbose, $"Trackers gave {peers.Count} peer(s).", count: peers.Count);
                 AddPeers(peers);
