@@ -46,19 +46,26 @@ public sealed class FuzzCorpusTests
         Assert.True(accepted > 0, $"None of the {files.Length} {target} inputs was accepted.");
     }
 
-    /// <summary>Every crash and hang AFL ever found for the target (tests/Fuzz/crashes|hangs/&lt;target&gt;,
-    /// possibly none) now passes: accepted or rejected cleanly, in time.</summary>
-    [Theory]
+    /// <summary>Every crash and hang AFL ever found for the target (tests/Fuzz/crashes|hangs/&lt;target&gt;) now
+    /// passes: accepted or rejected cleanly, in time. No run has found one yet (tests/Fuzz/RUNS.md); a target with
+    /// nothing to replay reports Skipped, so an empty folder never shows as a green row.</summary>
+    [SkippableTheory]
     [MemberData(nameof(Targets))]
     public void Every_crash_and_hang_found_is_fixed(string target)
     {
-        var files = new[] { "crashes", "hangs" }
+        var files = FoundInputs(target);
+        Skip.If(files.Length == 0, "no crash or hang found so far");
+        Replay(target, files);
+    }
+
+    /// <summary>The inputs tools/fuzz.sh copied for the target (the folders' README is not one).</summary>
+    private static string[] FoundInputs(string target) =>
+        new[] { "crashes", "hangs" }
             .Select(kind => Path.Combine(FuzzDirectory, kind, target))
             .Where(Directory.Exists)
             .SelectMany(Directory.GetFiles)
+            .Where(f => !Path.GetFileName(f).StartsWith(".", StringComparison.Ordinal))
             .ToArray();
-        Replay(target, files);
-    }
 
     /// <summary>Runs every file; fails listing each one that crashed or hung. Returns how many were accepted.</summary>
     private static int Replay(string target, string[] files)
