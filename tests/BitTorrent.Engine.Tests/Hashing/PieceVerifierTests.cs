@@ -205,10 +205,10 @@ public class PieceVerifierTests
         Assert.True((await PieceVerifier.VerifyAsync(torrent, dir.Combine("renamed"))).IsComplete);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ALinkedFileIsMissingUnlessLinksAreFollowed()
     {
-        if (OperatingSystem.IsWindows()) return;
+        Skip.If(OperatingSystem.IsWindows(), "symbolic links need privileges on Windows");
         var (dir, torrent) = MakeSet();
         using var _ = dir;
         using var elsewhere = new TempFolder();
