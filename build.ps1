@@ -119,7 +119,7 @@ function Invoke-XunitTests {
     if (-not (Test-Path -LiteralPath $trx)) {
         # The project did not build or the runner died: count it as a failure, never as zero tests.
         Write-Host "xunit: no results file (exit code $exit)."
-        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; FailedNames = @("xunit: the test run wrote no results file (exit code $exit)") }
     }
     [xml] $doc = Get-Content -LiteralPath $trx -Raw
     $c = $doc.TestRun.ResultSummary.Counters
@@ -140,11 +140,31 @@ function Invoke-PesterTests {
         '-PesterPath', $pester, '-ModuleRoot', $OutRoot, '-SummaryPath', $summary, '-TestPath', ($paths -join [IO.Path]::PathSeparator))
     if ($ExcludeTag) { $runnerArgs += @('-ExcludeTag', ($ExcludeTag -join ',')) }
     & dotnet @runnerArgs | Out-Host
+    $exit = $LASTEXITCODE
+    # A child that crashed (an unhandled exception on another thread ends the process, exit 134) writes no summary:
+    # count the crash as a failure, never as zero tests.
+    $crash = "pester: the child pwsh ended with exit code $exit and wrote no summary (it crashed; the tests it had not run yet did not run)"
     if (-not (Test-Path -LiteralPath $summary)) {
-        Write-Host "Pester: the child pwsh wrote no summary (exit code $LASTEXITCODE)."
-        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+        Write-Host "Pester: the child pwsh wrote no summary (exit code $exit)."
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; FailedNames = @($crash) }
     }
-    Get-Content -LiteralPath $summary -Raw | ConvertFrom-Json
+    $read = Get-Content -LiteralPath $summary -Raw | ConvertFrom-Json
+    $result = [pscustomobject]@{
+        Passed = [int](Get-OptionalProperty $read 'Passed' 0)
+        Failed = [int](Get-OptionalProperty $read 'Failed' 0)
+        Skipped = [int](Get-OptionalProperty $read 'Skipped' 0)
+        FailedNames = @(Get-OptionalProperty $read 'FailedNames' @())
+    }
+    if ($exit -ne 0 -and $result.Failed -eq 0) {
+        $result.Failed = 1
+        $result.FailedNames = @("pester: the child pwsh ended with exit code $exit after writing a summary with no failure")
+    }
+    $result
+}
+
+# A property of a result object, or the default when it has none (Set-StrictMode refuses a missing property).
+function Get-OptionalProperty($Object, [string] $Name, $Default) {
+    if ($null -ne $Object -and $Object.PSObject.Properties[$Name]) { $Object.$Name } else { $Default }
 }
 
 function Invoke-Test {
@@ -153,12 +173,18 @@ function Invoke-Test {
         if ($LASTEXITCODE -ne 0) { Write-Warning 'Some interop dependencies could not be installed; the tests that need them will fail.' }
     }
     $results = @()
-    if (-not $SkipXunit) { $results += Invoke-XunitTests }
-    if (-not $SkipPester) { $results += Invoke-PesterTests }
-    foreach ($name in @($results | ForEach-Object { $_.FailedNames } | Where-Object { $_ })) { Write-Host "FAILED $name" }
-    $passed = ($results | Measure-Object -Property Passed -Sum).Sum
-    $failed = ($results | Measure-Object -Property Failed -Sum).Sum
-    $skipped = ($results | Measure-Object -Property Skipped -Sum).Sum
+    # Whatever one runner does (a crash, a summary that does not read), the closing line is printed and counts it.
+    foreach ($runner in @(if (-not $SkipXunit) { 'Invoke-XunitTests' }; if (-not $SkipPester) { 'Invoke-PesterTests' })) {
+        try { $results += & $runner }
+        catch {
+            Write-Host "${runner}: $_"
+            $results += [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; FailedNames = @("${runner}: $_") }
+        }
+    }
+    foreach ($name in @($results | ForEach-Object { Get-OptionalProperty $_ 'FailedNames' @() } | Where-Object { $_ })) { Write-Host "FAILED $name" }
+    $passed = [int]($results | ForEach-Object { Get-OptionalProperty $_ 'Passed' 0 } | Measure-Object -Sum).Sum
+    $failed = [int]($results | ForEach-Object { Get-OptionalProperty $_ 'Failed' 1 } | Measure-Object -Sum).Sum
+    $skipped = [int]($results | ForEach-Object { Get-OptionalProperty $_ 'Skipped' 0 } | Measure-Object -Sum).Sum
     if (($passed + $failed) -eq 0) { $failed = 1 }   # ran no test: that is a failure, not a pass
     Write-Host "Tests: $passed passed, $failed failed, $skipped skipped"
     if ($failed -gt 0) { exit 1 }
