@@ -56,8 +56,9 @@ namespace BitTorrent.Trackers
         /// <summary>GET with redirects, status handling, a bounded body and a timeout. Returns the body of a 2xx reply.</summary>
         private async Task<byte[]> GetAsync(Uri uri, string trackerUrl, TimeSpan timeout, CancellationToken cancellationToken)
         {
-            using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeoutCts.CancelAfter(timeout);
+            // The timeout runs on the options' clock (a fake one in tests), linked with the caller's token.
+            using var timer = (_options.TimeProvider ?? TimeProvider.System).CreateCancellationTokenSource(timeout);
+            using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             var ct = timeoutCts.Token;
             var visited = new HashSet<string>(StringComparer.Ordinal) { uri.AbsoluteUri };
             try

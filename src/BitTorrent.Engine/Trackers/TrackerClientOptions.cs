@@ -29,6 +29,10 @@ namespace BitTorrent.Trackers
         /// <summary>BEP 15: a connection id may be used for one minute after it was received.</summary>
         public TimeSpan UdpConnectionIdLifetime { get; init; } = TimeSpan.FromMinutes(1);
 
+        /// <summary>The clock behind every tracker timeout, UDP retransmission wait and connection id lifetime; tests
+        /// pass a fake one and advance it instead of waiting.</summary>
+        public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
         /// <summary>Sent as the HTTP User-Agent.</summary>
         public string UserAgent { get; init; } = "BitTorrentForPowerShell/0.1.0";
     }

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
@@ -17,12 +16,17 @@ namespace BitTorrent.Trackers
     public sealed class UdpTrackerClient : IDisposable
     {
         private readonly TrackerClientOptions _options;
+        private readonly TimeProvider _time;
         private readonly ConcurrentDictionary<IPEndPoint, ConnectionId> _connections = new ConcurrentDictionary<IPEndPoint, ConnectionId>();
         private readonly object _socketLock = new object();
         private UdpTrackerSocket? _socket4, _socket6;
         private bool _disposed;
 
-        public UdpTrackerClient(TrackerClientOptions? options = null) => _options = options ?? TrackerClientOptions.Default;
+        public UdpTrackerClient(TrackerClientOptions? options = null)
+        {
+            _options = options ?? TrackerClientOptions.Default;
+            _time = _options.TimeProvider ?? TimeProvider.System;
+        }
 
         /// <summary>Datagrams dropped so far (unknown transaction id, wrong sender, too short).</summary>
         public int IgnoredDatagrams => (_socket4?.IgnoredDatagrams ?? 0) + (_socket6?.IgnoredDatagrams ?? 0);
@@ -61,8 +65,9 @@ namespace BitTorrent.Trackers
         private async Task<T> RunAsync<T>(Uri tracker, TimeSpan timeout, CancellationToken cancellationToken, Operation<T> operation)
         {
             string url = tracker.OriginalString;
-            using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeoutCts.CancelAfter(timeout);
+            // The timeout runs on the options' clock (a fake one in tests), linked with the caller's token.
+            using var timer = _time.CreateCancellationTokenSource(timeout);
+            using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             var schedule = new UdpRetrySchedule(_options.UdpRetryBase);
             try
             {
@@ -107,7 +112,7 @@ namespace BitTorrent.Trackers
                     Interlocked.Increment(ref _connectRequests);
                     var connectReply = await socket.ExchangeAsync(target, UdpTrackerMessages.BuildConnect, schedule, ct).ConfigureAwait(false);
                     connectionId = UdpTrackerMessages.ParseConnect(connectReply, url);
-                    _connections[target] = new ConnectionId(connectionId, Stopwatch.StartNew());
+                    _connections[target] = new ConnectionId(connectionId, _time.GetTimestamp());
                 }
                 var reply = await socket.ExchangeAsync(target, build(connectionId), schedule, ct).ConfigureAwait(false);
                 if (UdpTrackerMessages.TryReadHeader(reply, out int action, out _) && action == UdpTrackerMessages.ActionError)
@@ -123,7 +128,7 @@ namespace BitTorrent.Trackers
         {
             connectionId = 0;
             if (!_connections.TryGetValue(target, out var entry)) return false;
-            if (entry.Age.Elapsed >= _options.UdpConnectionIdLifetime)
+            if (_time.GetElapsedTime(entry.ReceivedAt) >= _options.UdpConnectionIdLifetime)
             {
                 _connections.TryRemove(target, out _);
                 return false;
@@ -158,8 +163,8 @@ namespace BitTorrent.Trackers
             lock (_socketLock)
             {
                 if (_disposed) throw new ObjectDisposedException(nameof(UdpTrackerClient));
-                if (family == AddressFamily.InterNetworkV6) return _socket6 ??= new UdpTrackerSocket(family);
-                return _socket4 ??= new UdpTrackerSocket(AddressFamily.InterNetwork);
+                if (family == AddressFamily.InterNetworkV6) return _socket6 ??= new UdpTrackerSocket(family, _time);
+                return _socket4 ??= new UdpTrackerSocket(AddressFamily.InterNetwork, _time);
             }
         }
 
@@ -176,9 +181,10 @@ namespace BitTorrent.Trackers
 
         private sealed class ConnectionId
         {
-            public ConnectionId(long id, Stopwatch age) { Id = id; Age = age; }
+            public ConnectionId(long id, long receivedAt) { Id = id; ReceivedAt = receivedAt; }
             public long Id { get; }
-            public Stopwatch Age { get; }
+            /// <summary>When the id was received, as a <see cref="TimeProvider.GetTimestamp"/> value.</summary>
+            public long ReceivedAt { get; }
         }
     }
 }

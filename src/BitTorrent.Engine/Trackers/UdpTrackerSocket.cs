@@ -18,15 +18,17 @@ namespace BitTorrent.Trackers
     {
         private const int MaxDatagram = 65536;
         private readonly Socket _socket;
+        private readonly TimeProvider _time;
         private readonly ConcurrentDictionary<uint, Pending> _pending = new ConcurrentDictionary<uint, Pending>();
         private readonly RandomNumberGenerator _random = RandomNumberGenerator.Create();
         private readonly object _randomLock = new object();
         private int _ignored;
         private volatile bool _disposed;
 
-        public UdpTrackerSocket(AddressFamily family)
+        public UdpTrackerSocket(AddressFamily family, TimeProvider time)
         {
             Family = family;
+            _time = time;
             _socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
             if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
             {
@@ -58,7 +60,7 @@ namespace BitTorrent.Trackers
                 {
                     await _socket.SendToAsync(new ArraySegment<byte>(datagram), SocketFlags.None, target).ConfigureAwait(false);
                     using var waitCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    var delay = Task.Delay(schedule.CurrentWait, waitCts.Token);
+                    var delay = _time.Delay(schedule.CurrentWait, waitCts.Token);
                     var first = await Task.WhenAny(pending.Reply.Task, delay).ConfigureAwait(false);
                     waitCts.Cancel(); // release the timer either way
                     if (first == pending.Reply.Task) return await pending.Reply.Task.ConfigureAwait(false);

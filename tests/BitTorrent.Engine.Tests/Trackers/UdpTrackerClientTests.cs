@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net;
 using BitTorrent.Trackers;
 using Xunit;
@@ -11,9 +10,20 @@ public sealed class UdpTrackerClientTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>Short retransmission waits so retry behaviour is testable in well under a second.</summary>
-    private static TrackerClient FastRetryClient(int maxPeers = 1000) =>
-        new(new TrackerClientOptions { UdpRetryBase = TimeSpan.FromMilliseconds(150), MaxPeersPerResponse = maxPeers });
+    /// <summary>How long a test waits (really) for something that only needs the machine to get round to it: a
+    /// datagram crossing loopback, a task finishing after the fake clock released it. Never part of what is tested.</summary>
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    /// <summary>BEP 15's waits for a reply: 15 · 2^n seconds.</summary>
+    private static TimeSpan SpecWait(int n) => TimeSpan.FromSeconds(15 << n);
+
+    /// <summary>A client whose timeouts, retransmission waits and connection id lifetime run on the given fake
+    /// clock; retransmission base as the spec says (15 s) unless given.</summary>
+    private static TrackerClient ClientOn(TimerWatchingClock clock, int maxPeers = 1000) =>
+        new(new TrackerClientOptions { TimeProvider = clock, MaxPeersPerResponse = maxPeers });
+
+    private static void WaitForDatagrams(FakeUdpTracker server, int count) =>
+        Assert.True(SpinWait.SpinUntil(() => server.ReceivedCount >= count, Bound), $"the tracker got {server.ReceivedCount} datagrams, not {count}");
 
     [Fact]
     public async Task Announce_ConnectsThenAnnounces_WithEveryFieldInPlace()
@@ -68,16 +78,21 @@ public sealed class UdpTrackerClientTests
     }
 
     [Fact]
-    public async Task ConnectionId_IsRenewedAfterItsLifetime()
+    public async Task ConnectionId_IsRenewedAfterItsOneMinuteLifetime()
     {
         using var server = new FakeUdpTracker();
-        using var client = new TrackerClient(new TrackerClientOptions { UdpConnectionIdLifetime = TimeSpan.FromMilliseconds(200) });
+        var clock = new TimerWatchingClock();
+        using var client = ClientOn(clock);
 
         await client.AnnounceAsync(server.AnnounceUrl, Request(), Timeout);
-        await Task.Delay(400);
+        clock.Advance(TimeSpan.FromSeconds(59));
+        await client.AnnounceAsync(server.AnnounceUrl, Request(), Timeout);
+        Assert.Equal(1, server.ConnectCount); // 59 s old: still valid
+        clock.Advance(TimeSpan.FromSeconds(1));
         await client.AnnounceAsync(server.AnnounceUrl, Request(), Timeout);
 
-        Assert.Equal(2, server.ConnectCount);
+        Assert.Equal(2, server.ConnectCount); // 60 s old: BEP 15 says renew
+        Assert.Equal(3, server.AnnounceCount);
     }
 
     [Fact]
@@ -204,50 +219,88 @@ public sealed class UdpTrackerClientTests
     }
 
     [Fact]
-    public async Task TrackerThatNeverAnswers_TimesOutWithinTheTimeout_AfterRetransmittingOnSchedule()
+    public async Task TrackerThatNeverAnswers_IsAskedAgainAfter15_30_60s_ThenTimesOutAtTheTimeout()
     {
         using var server = new FakeUdpTracker((_, _) => Array.Empty<FakeUdpReply>());
-        using var client = FastRetryClient();
-        var timeout = TimeSpan.FromMilliseconds(1200);
-        var clock = Stopwatch.StartNew();
+        var clock = new TimerWatchingClock();
+        using var client = ClientOn(clock);
+        var timeout = TimeSpan.FromSeconds(100);
 
-        var ex = await Assert.ThrowsAsync<TrackerException>(() => client.AnnounceAsync(server.AnnounceUrl, Request(), timeout));
+        var announce = client.AnnounceAsync(server.AnnounceUrl, Request(), timeout);
 
+        // Sends at 0, 15 and 45 s; the wait armed at 45 s (60 s) outlasts the timeout at 100 s.
+        for (int n = 0; n < 3; n++)
+        {
+            clock.WaitUntilArmed(SpecWait(n));
+            WaitForDatagrams(server, n + 1);
+            Assert.Equal(n + 1, server.ReceivedCount);
+            if (n < 2) clock.Advance(SpecWait(n));
+        }
+        clock.Advance(timeout - SpecWait(0) - SpecWait(1) - TimeSpan.FromSeconds(1));
+        Assert.False(announce.IsCompleted, "gave up before the timeout");
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        var ex = await Assert.ThrowsAsync<TrackerException>(() => announce.WaitAsync(Bound));
         Assert.Equal(TrackerError.Timeout, ex.Error);
-        Assert.True(clock.Elapsed >= timeout * 0.9, $"gave up early: {clock.Elapsed}");
-        Assert.True(clock.Elapsed < timeout * 3 + TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
-        // Waits of 150, 300, 600 ms then the timeout: sends at 0, 150, 450, 1050 ms.
-        Assert.InRange(server.ReceivedCount, 3, 5);
+        Assert.Equal(3, server.ReceivedCount);
+        Assert.Equal(new[] { SpecWait(0), SpecWait(1), SpecWait(2) }, clock.Armed.Where(t => t != timeout));
         Assert.All(server.Received, d => Assert.Equal(0, d.Action));
-        var sent = server.Received.Select(d => d.TransactionId).Distinct().Count();
-        Assert.Equal(1, sent); // a retransmission repeats the request, transaction id included
+        // A retransmission repeats the request, transaction id included.
+        Assert.Single(server.Received.Select(d => d.TransactionId).Distinct());
+    }
+
+    [Fact]
+    public void RetransmissionWaits_Double_From15s_AndStopGrowingAt3840s()
+    {
+        var schedule = new UdpRetrySchedule(TimeSpan.FromSeconds(15));
+        var waits = new List<TimeSpan>();
+        for (int i = 0; i < 11; i++) { waits.Add(schedule.CurrentWait); schedule.OnTimedOut(); }
+
+        Assert.Equal(new[] { 15, 30, 60, 120, 240, 480, 960, 1920, 3840, 3840, 3840 }, waits.Select(w => (int)w.TotalSeconds));
+        Assert.Equal(11, schedule.Timeouts);
     }
 
     [Fact]
     public async Task SpecSchedule_WithATimeoutBelow15s_SendsOnce()
     {
         using var server = new FakeUdpTracker((_, _) => Array.Empty<FakeUdpReply>());
-        using var client = new TrackerClient(); // UdpRetryBase = 15 s, per BEP 15
-        var ex = await Assert.ThrowsAsync<TrackerException>(() => client.AnnounceAsync(server.AnnounceUrl, Request(), TimeSpan.FromMilliseconds(700)));
+        var clock = new TimerWatchingClock();
+        using var client = ClientOn(clock);
+        var timeout = TimeSpan.FromSeconds(14);
+
+        var announce = client.AnnounceAsync(server.AnnounceUrl, Request(), timeout);
+        clock.WaitUntilArmed(SpecWait(0));
+        WaitForDatagrams(server, 1);
+        clock.Advance(timeout);
+
+        var ex = await Assert.ThrowsAsync<TrackerException>(() => announce.WaitAsync(Bound));
         Assert.Equal(TrackerError.Timeout, ex.Error);
-        // The fake tracker counts on its own thread: under load the one datagram can still be on its way when the
-        // client gives up. Wait for it; a second one would have been sent before the timeout, so none can follow.
-        Assert.True(SpinWait.SpinUntil(() => server.ReceivedCount >= 1, TimeSpan.FromSeconds(5)), "the tracker never got the request");
         Assert.Equal(1, server.ReceivedCount);
     }
 
     [Fact]
-    public async Task LostRequest_IsRetransmitted_AndTheLaterReplyAccepted()
+    public async Task LostRequest_IsRetransmittedAfter15s_AndTheLaterReplyAccepted()
     {
         int seen = 0;
         using var server = new FakeUdpTracker((s, d) => Interlocked.Increment(ref seen) == 1 ? Array.Empty<FakeUdpReply>() : s.HonestReply(d));
         server.Peers.Add(new IPEndPoint(IPAddress.Parse("10.0.0.5"), 5));
-        using var client = FastRetryClient();
+        var clock = new TimerWatchingClock();
+        using var client = ClientOn(clock);
 
-        var r = await client.AnnounceAsync(server.AnnounceUrl, Request(), Timeout);
+        var timeout = TimeSpan.FromSeconds(100);
+
+        var announce = client.AnnounceAsync(server.AnnounceUrl, Request(), timeout);
+        clock.WaitUntilArmed(SpecWait(0));
+        WaitForDatagrams(server, 1);
+        Assert.Equal(1, server.ReceivedCount); // nothing more until the wait is over
+        clock.Advance(SpecWait(0));
+        var r = await announce.WaitAsync(Bound);
 
         Assert.Equal(new[] { "10.0.0.5:5" }, EndPoints(r));
         Assert.Equal(3, server.ReceivedCount); // connect (lost), connect, announce
+        // One schedule spans the operation: after one timeout, both the connect sent again and the announce that
+        // follows it wait 30 s, not 15.
+        Assert.Equal(new[] { SpecWait(0), SpecWait(1), SpecWait(1) }, clock.Armed.Where(t => t != timeout));
     }
 
     [Fact]
@@ -255,7 +308,7 @@ public sealed class UdpTrackerClientTests
     {
         using var server = new FakeUdpTracker();
         for (int i = 0; i < 5000; i++) server.Peers.Add(new IPEndPoint(new IPAddress(new byte[] { 10, 1, (byte)(i >> 8), (byte)i }), 2000 + i));
-        using var client = FastRetryClient(maxPeers: 1000);
+        using var client = new TrackerClient(new TrackerClientOptions { MaxPeersPerResponse = 1000 });
 
         var r = await client.AnnounceAsync(server.AnnounceUrl, Request(), Timeout);
 
@@ -292,16 +345,20 @@ public sealed class UdpTrackerClientTests
     }
 
     [Fact]
-    public async Task CancelledByCaller_ThrowsOperationCanceledPromptly()
+    public async Task CancelledByCaller_ThrowsOperationCanceled_WithoutWaitingForAnyTimer()
     {
         using var server = new FakeUdpTracker((_, _) => Array.Empty<FakeUdpReply>());
-        using var client = new TrackerClient();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        var clock = Stopwatch.StartNew();
+        var clock = new TimerWatchingClock(); // never advanced: only the caller's cancellation can end the request
+        using var client = ClientOn(clock);
+        using var cts = new CancellationTokenSource();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.AnnounceAsync(server.AnnounceUrl, Request(), TimeSpan.FromSeconds(30), cts.Token));
+        var announce = client.AnnounceAsync(server.AnnounceUrl, Request(), TimeSpan.FromSeconds(30), cts.Token);
+        clock.WaitUntilArmed(SpecWait(0));
+        WaitForDatagrams(server, 1);
+        cts.Cancel();
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => announce.WaitAsync(Bound));
+        Assert.Equal(1, server.ReceivedCount);
     }
 
     [Fact]
