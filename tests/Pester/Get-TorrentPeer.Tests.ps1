@@ -223,18 +223,17 @@ Describe 'Get-TorrentPeer' -Tag 'Interop' {
     }
 
     It 'stops promptly when the pipeline is stopped' {
-        $ps = [PowerShell]::Create()
+        $bg = Start-BackgroundCommand -Script { param($Torrent, $Tracker) Get-TorrentPeer -LiteralPath $Torrent -Tracker $Tracker -TimeoutSec 120 } `
+            -Arguments @{ Torrent = $Alpha.Torrent; Tracker = $SilentUdp }
         try {
-            $null = $ps.AddScript("Import-Module BitTorrent; Get-TorrentPeer -LiteralPath '$($Alpha.Torrent)' -Tracker '$SilentUdp' -TimeoutSec 120")
-            $handle = $ps.BeginInvoke()
             Start-Sleep -Milliseconds 1500
-            $handle.IsCompleted | Should -BeFalse
+            $bg.Handle.IsCompleted | Should -BeFalse
             $clock = [Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
+            $bg.PowerShell.Stop()
             $clock.Elapsed.TotalSeconds | Should -BeLessThan 3
-            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $bg.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
         }
-        finally { $ps.Dispose() }
+        finally { $null = Stop-BackgroundCommand $bg -Stop }
     }
 }
 

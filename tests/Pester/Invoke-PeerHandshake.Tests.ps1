@@ -310,19 +310,17 @@ Describe 'Invoke-PeerHandshake' -Tag Interop {
             $silent.Start()
             $script:Listeners.Add($silent)
             $peer = "127.0.0.1:$(([System.Net.IPEndPoint]$silent.LocalEndpoint).Port)"
-            $ps = [powershell]::Create()
+            $bg = Start-BackgroundCommand -Script { param($p, $h) Invoke-PeerHandshake -Peer $p -InfoHash $h -TimeoutSec 120 } `
+                -Arguments @{ p = $peer; h = $Torrent.InfoHash }
             try {
-                $null = $ps.AddScript('param($p, $h) Import-Module BitTorrent; Invoke-PeerHandshake -Peer $p -InfoHash $h -TimeoutSec 120').
-                    AddArgument($peer).AddArgument($Torrent.InfoHash)
-                $async = $ps.BeginInvoke()
                 Start-Sleep -Milliseconds 1500
-                $async.IsCompleted | Should -BeFalse
+                $bg.Handle.IsCompleted | Should -BeFalse
                 $clock = [Diagnostics.Stopwatch]::StartNew()
-                $ps.Stop()
+                $bg.PowerShell.Stop()
                 $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
-                $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+                $bg.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
             }
-            finally { $ps.Dispose() }
+            finally { $null = Stop-BackgroundCommand $bg -Stop }
         }
     }
 }

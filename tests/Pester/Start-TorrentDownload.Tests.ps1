@@ -105,15 +105,6 @@ BeforeAll {
         @(Get-ChildItem -LiteralPath $Destination -Recurse -Filter '*.part' -File) | Should -HaveCount 0 -Because 'finished files have their real names'
     }
 
-    # Runs a script block in a fresh runspace so its progress stream can be read and Stop() called like Ctrl+C.
-    function Start-Background([scriptblock] $Script, [hashtable] $Arguments) {
-        $ps = [powershell]::Create()
-        $null = $ps.AddScript('Import-Module BitTorrent').AddStatement().AddScript($Script)
-        foreach ($k in $Arguments.Keys) { $null = $ps.AddParameter($k, $Arguments[$k]) }
-        $handle = $ps.BeginInvoke()
-        [pscustomobject]@{ PowerShell = $ps; Handle = $handle }
-    }
-
     # Pieces a resume record claims (read by the engine's own loader, to watch progress), and whether every one of
     # them is byte-identical to the source (checked here, independently).
     function Get-ClaimedPieces([string] $Destination, $Case) {
@@ -206,7 +197,7 @@ Describe 'Start-TorrentDownload' -Tag 'Interop' {
     Context 'Interrupted downloads resume' {
         It 'stops within seconds on Ctrl+C (Stop), then a new run keeps every verified piece' {
             $dest = New-Destination 'stop'
-            $bg = Start-Background -Script {
+            $bg = Start-BackgroundCommand -Script {
                 param($Torrent, $Destination, $Peer)
                 Start-TorrentDownload -LiteralPath $Torrent -DestinationPath $Destination -Peer $Peer -NoTracker
             } -Arguments @{ Torrent = $Slow.Torrent; Destination = $dest; Peer = $SlowSeeder.EndPoint }
@@ -219,7 +210,7 @@ Describe 'Start-TorrentDownload' -Tag 'Interop' {
                 $watch.Elapsed.TotalSeconds | Should -BeLessThan 10 -Because 'Stop cancels the download at once (a bound, not a benchmark)'
                 $bg.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
             }
-            finally { $bg.PowerShell.Dispose() }
+            finally { $null = Stop-BackgroundCommand $bg -Stop }
             # (A stopping pipeline refuses every Write*, progress included; the console host clears its bars when the
             # pipeline ends. The job test below sees the Completed records, since a job's streams stay open.)
             # The data is still a .part file: nothing looks complete that is not.
@@ -435,17 +426,19 @@ Describe 'Start-TorrentDownload' -Tag 'Interop' {
 
         It 'writes a parent progress record and one child per torrent, then Completed records, from the pipeline thread' {
             $dest = New-Destination 'progress'
-            $bg = Start-Background -Script {
+            $bg = Start-BackgroundCommand -Script {
                 param($Torrent, $Destination, $Peer)
                 Start-TorrentDownload -LiteralPath $Torrent -DestinationPath $Destination -Peer $Peer -NoTracker
             } -Arguments @{ Torrent = @($Slow.Torrent, $Single.Torrent); Destination = $dest; Peer = @($SlowSeeder.EndPoint) + $Seeders.aria2 }
+            $stopped = $false
             try {
-                $null = $bg.Handle.AsyncWaitHandle.WaitOne(120000)
-                $results = $bg.PowerShell.EndInvoke($bg.Handle)
-                $progress = @($bg.PowerShell.Streams.Progress)
-                $bg.PowerShell.HadErrors | Should -BeFalse
+                $ended = Stop-BackgroundCommand $bg -TimeoutSec 120
+                $stopped = $true
+                $results = $ended.Output
+                $progress = $ended.Progress
+                $ended.HadErrors | Should -BeFalse
             }
-            finally { $bg.PowerShell.Dispose() }
+            finally { if (-not $stopped) { $null = Stop-BackgroundCommand $bg -Stop } }
             $results | Should -HaveCount 2
             $parent = @($progress | Where-Object ParentActivityId -EQ -1)
             $children = @($progress | Where-Object ParentActivityId -NE -1)

@@ -30,23 +30,73 @@ function Get-FreePort {
     throw 'No free port found on 127.0.0.1.'
 }
 
+function Start-BackgroundCommand {
+    <# Runs one script block in a runspace of its own that has BitTorrent imported, so its streams can be read and
+       Stop() called like Ctrl+C. One script per [powershell]: a batch of statements (AddScript().AddStatement())
+       can run its next statement on a thread-pool thread after Stop, against a runspace being closed, and the
+       unhandled InvalidRunspaceStateException kills the whole test process. End it with Stop-BackgroundCommand. #>
+    param([Parameter(Mandatory)] [scriptblock] $Script, [hashtable] $Arguments = @{})
+    $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault()
+    $iss.ImportPSModule('BitTorrent')
+    $runspace = [runspacefactory]::CreateRunspace($iss)
+    $runspace.Open()
+    $ps = [powershell]::Create()
+    $ps.Runspace = $runspace
+    $null = $ps.AddScript($Script)
+    foreach ($k in $Arguments.Keys) { $null = $ps.AddParameter($k, $Arguments[$k]) }
+    [pscustomobject]@{ PowerShell = $ps; Handle = $ps.BeginInvoke(); Runspace = $runspace }
+}
+
+function Stop-BackgroundCommand {
+    <# Ends a command started with Start-BackgroundCommand (or any [powershell] started with BeginInvoke): Stop() if
+       -Stop, then waits (bounded) until the invocation has truly finished and collects it with EndInvoke — a stopped
+       pipeline's PipelineStoppedException is expected and swallowed — and only then disposes the [powershell] and its
+       runspace. Returns what the command left (Output, Progress, Errors, HadErrors, State), read before the dispose.
+       Throws, disposing nothing, if it does not finish. #>
+    param([Parameter(Mandatory)] $Background, [switch] $Stop, [int] $TimeoutSec = 60)
+    $ps = $Background.PowerShell
+    if ($Stop) { $ps.Stop() }
+    if (-not $Background.Handle.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($TimeoutSec))) {
+        $null = $ps.BeginStop($null, $null)
+        throw "The background command did not finish within $TimeoutSec s (state $($ps.InvocationStateInfo.State))."
+    }
+    $output = @()
+    try {
+        try { $output = @($ps.EndInvoke($Background.Handle)) }
+        catch [System.Management.Automation.PipelineStoppedException] { }
+        catch { if ($_.Exception.InnerException -isnot [System.Management.Automation.PipelineStoppedException]) { throw } }
+        [pscustomobject]@{
+            Output = $output
+            Progress = @($ps.Streams.Progress)
+            Errors = @($ps.Streams.Error)
+            HadErrors = $ps.HadErrors
+            State = $ps.InvocationStateInfo.State
+        }
+    }
+    finally {
+        $ps.Dispose()
+        if ($Background.PSObject.Properties['Runspace'] -and $Background.Runspace) { $Background.Runspace.Dispose() }
+    }
+}
+
 function Stop-WhileHashing {
     <# Runs a hashing command (New-Torrent, Test-Torrent) in its own runspace, waits for a progress record with bytes
        hashed, then stops it as Ctrl+C would. Returns the first such record, whether the command had already ended
        by then, the state after the stop and the errors it wrote. #>
     param([Parameter(Mandatory)] [string] $Script)
-    $ps = [PowerShell]::Create()
+    $bg = Start-BackgroundCommand -Script ([scriptblock]::Create($Script))
+    $ps = $bg.PowerShell
+    $stopped = $false
     try {
-        $null = $ps.AddScript("Import-Module BitTorrent; $Script")
-        $handle = $ps.BeginInvoke()
         $hashing = { @($ps.Streams.Progress | Where-Object { $_.RecordType -eq 'Processing' -and $_.PercentComplete -gt 0 }) }
-        Wait-Until -TimeoutSec 60 -Because 'a progress record with bytes hashed' -Condition { (& $hashing).Count -gt 0 -or $handle.IsCompleted }
-        $endedFirst = $handle.IsCompleted
+        Wait-Until -TimeoutSec 60 -Because 'a progress record with bytes hashed' -Condition { (& $hashing).Count -gt 0 -or $bg.Handle.IsCompleted }
+        $endedFirst = $bg.Handle.IsCompleted
         $running = (& $hashing)[0]
-        $ps.Stop()
-        [pscustomobject]@{ Running = $running; EndedBeforeStop = $endedFirst; State = $ps.InvocationStateInfo.State; Errors = @($ps.Streams.Error) }
+        $stopped = $true
+        $ended = Stop-BackgroundCommand $bg -Stop
+        [pscustomobject]@{ Running = $running; EndedBeforeStop = $endedFirst; State = $ended.State; Errors = $ended.Errors }
     }
-    finally { $ps.Dispose() }
+    finally { if (-not $stopped) { $null = Stop-BackgroundCommand $bg -Stop } }
 }
 
 function Wait-Until {
@@ -580,7 +630,7 @@ function Get-FileSha256Map {
     $map
 }
 
-Export-ModuleMember -Function Get-FreePort, Wait-Until, Stop-WhileHashing, New-InteropWorkspace, New-RandomFile, New-TestPayload,
+Export-ModuleMember -Function Get-FreePort, Wait-Until, Start-BackgroundCommand, Stop-BackgroundCommand, Stop-WhileHashing, New-InteropWorkspace, New-RandomFile, New-TestPayload,
     New-MkTorrent, Get-ReferenceInfoHash, Start-InteropProcess, Read-InteropLog, Stop-InteropProcess, Start-OpenTracker,
     Test-TcpPort, Start-LibtorrentPeer, Start-Aria2Seeder, Start-TransmissionSeeder, Start-QBittorrentSeeder,
     Start-TransmissionLeecher, Wait-TransmissionComplete, Start-QBittorrentLeecher,
