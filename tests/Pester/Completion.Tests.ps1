@@ -105,41 +105,14 @@ Describe '-Tracker' {
 
 Describe '-Peer' {
     BeforeAll {
-        # A minimal HTTP tracker on 127.0.0.1: every announce gets the same compact list of two peers.
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        $script:TrackerListener = $listener
-        $port = ([System.Net.IPEndPoint]$listener.LocalEndpoint).Port
-        $script:TrackerJob = Start-ThreadJob -ArgumentList $listener -ScriptBlock {
-            param($listener)
-            $body = [byte[]]([Text.Encoding]::ASCII.GetBytes('d8:intervali1800e5:peers12:') + @(127, 0, 0, 1, 0x1A, 0xE1, 127, 0, 0, 2, 0x1A, 0xE2) + [byte][char]'e')
-            for ($i = 0; $i -lt 8; $i++) {
-                $accept = $listener.AcceptTcpClientAsync()
-                if (-not $accept.Wait(30000)) { return }
-                $client = $accept.Result
-                try {
-                    $stream = $client.GetStream()
-                    $stream.ReadTimeout = 10000
-                    $buffer = [byte[]]::new(4096); $got = 0
-                    while ($got -lt $buffer.Length) {
-                        $n = $stream.Read($buffer, $got, $buffer.Length - $got); if ($n -le 0) { break }; $got += $n
-                        if ([Text.Encoding]::ASCII.GetString($buffer, 0, $got).Contains("`r`n`r`n")) { break }
-                    }
-                    $head = [Text.Encoding]::ASCII.GetBytes("HTTP/1.1 200 OK`r`nContent-Type: text/plain`r`nContent-Length: $($body.Length)`r`nConnection: close`r`n`r`n")
-                    $stream.Write($head, 0, $head.Length); $stream.Write($body, 0, $body.Length)
-                }
-                catch { }
-                finally { $client.Dispose() }
-            }
-        }
+        Import-Module (Join-Path $PSScriptRoot 'TestSupport/StaticTracker.psm1') -Force
+        $script:Tracker = Start-StaticTracker -Peer '127.0.0.1:6881', '127.0.0.2:6882'
         $script:SwarmTorrent = New-TestTorrent -Path (Join-Path $Work 'swarm.torrent') -Name 'swarm' -SingleFile `
-            -Files ([ordered]@{ 'swarm.bin' = [byte[]](1..100) }) -Announce "http://127.0.0.1:$port/announce"
+            -Files ([ordered]@{ 'swarm.bin' = [byte[]](1..100) }) -Announce $Tracker.Url
     }
 
     AfterAll {
-        $TrackerListener.Stop()
-        $null = Wait-Job $TrackerJob -Timeout 20
-        Remove-Job $TrackerJob -Force
+        Stop-StaticTracker $Tracker
     }
 
     It 'offers the peers the last Get-TorrentPeer found, on Invoke-PeerHandshake, Start-TorrentDownload and Start-TorrentSeed' {
