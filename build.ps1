@@ -89,6 +89,7 @@ function Invoke-Build {
         throw 'System.Management.Automation.dll must not be in the build output (PowerShellStandard.Library must be PrivateAssets=all, ExcludeAssets=runtime).'
     }
     Copy-Item -LiteralPath (Join-Path $RepoRoot 'BitTorrent.psd1') -Destination $ModuleOut
+    Copy-Item -LiteralPath (Join-Path $RepoRoot 'LICENSE') -Destination $ModuleOut
     Get-ChildItem -Path (Join-Path $RepoRoot 'src/BitTorrent.PowerShell/Formats') -Filter '*.Format.ps1xml' |
         Copy-Item -Destination $ModuleOut
     $demo = Join-Path $RepoRoot 'demo'
