@@ -71,6 +71,9 @@ function Invoke-Clean {
 
 function Invoke-Build {
     $publishDir = Join-Path $OutRoot 'publish'
+    # Emptied first: publish does not remove a dll an earlier build left there (say, a newer version of a package
+    # since downgraded), and the module is laid out from this folder.
+    if (Test-Path -LiteralPath $publishDir) { Remove-Item -LiteralPath $publishDir -Recurse -Force }
     Invoke-Native dotnet @('publish', $CmdletProject, '-c', $Configuration, '-o', $publishDir, '--nologo', '-v', 'quiet') | Out-Host
 
     if (Test-Path -LiteralPath $ModuleOut) { Remove-Item -LiteralPath $ModuleOut -Recurse -Force }
