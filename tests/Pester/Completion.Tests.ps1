@@ -19,6 +19,8 @@ BeforeAll {
     }
     $script:Torrent = New-TestTorrent -Path (Join-Path $Work 'album.torrent') -Name 'album' -Files $Files `
         -AnnounceList @(@('udp://127.0.0.1:1/announce', 'http://127.0.0.1:2/announce?a=1&b=2'), @('https://127.0.0.1:3/announce'))
+    # Relative paths on the completed command lines resolve against the current location, as in a console.
+    $script:PreviousLocation = Get-Location
     Set-Location -LiteralPath $Work
 
     function script:Complete([string] $Line) {
@@ -28,7 +30,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Set-Location -LiteralPath ([IO.Path]::GetTempPath())
+    Set-Location -LiteralPath $PreviousLocation
     Remove-Item -LiteralPath $Work -Recurse -Force -ErrorAction SilentlyContinue
 }
 
