@@ -4,9 +4,12 @@
     GUID                 = '6f1d3c2a-8b7e-4d55-9a0c-2b5e7d9f41a3'
     Author               = 'BitTorrent for PowerShell contributors'
     CompanyName          = 'BitTorrent for PowerShell'
-    Copyright            = '(c) BitTorrent for PowerShell contributors. All rights reserved.'
+    Copyright            = '(c) 2026 BitTorrent for PowerShell contributors. MIT License.'
     Description          = 'A complete BitTorrent client in-process: read, create and verify torrents, query trackers, talk to peers, download and seed, as PowerShell objects.'
     PowerShellVersion    = '5.1'
+    # Where the help comes from (docs/help, platyPS-schema markdown). The help ships inside the module (en-US);
+    # no updatable-help cab is published, so Update-Help has nothing to fetch.
+    HelpInfoUri          = 'https://github.com/bittorrent-powershell/BitTorrent/tree/main/docs/help'
     CompatiblePSEditions = @('Core', 'Desktop')
     FormatsToProcess     = @(
         'BitTorrent.Format.ps1xml'
@@ -34,7 +37,22 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('BitTorrent', 'Torrent', 'P2P', 'Download', 'PSEdition_Core', 'PSEdition_Desktop', 'Linux', 'Windows', 'MacOS')
-            ReleaseNotes = 'First release: bencode codec and Get-TorrentInfo.'
+            ProjectUri   = 'https://github.com/bittorrent-powershell/BitTorrent'
+            LicenseUri   = 'https://github.com/bittorrent-powershell/BitTorrent/blob/main/LICENSE'
+            ReleaseNotes = @'
+0.1.0 - a complete BitTorrent client in-process, as ten cmdlets:
+- Get-TorrentInfo, ConvertFrom-Bencode, ConvertTo-Bencode: read torrents (safe paths, info-hash, magnet link) and
+  bencode, with a strict limit-checked codec.
+- Get-TorrentPeer, Get-TorrentTracker: HTTP, HTTPS and UDP trackers (BEP 3, 12, 15, 23), all at once; scrape.
+- Invoke-PeerHandshake: BEP 3/6/10 handshakes; client, extensions and share of each peer; asks a piped torrent's
+  trackers for peers.
+- Start-TorrentDownload, Start-TorrentSeed: download and seed (rarest first, endgame, tit-for-tat, smart ban,
+  resume records, -Include/-Exclude, rate limits, -AsJob, -WhatIf).
+- New-Torrent, Test-Torrent: create and verify torrents on every core (mktorrent's info-hash for the same files).
+- One torrent input everywhere (-Torrent, alias InputObject, by value and by property name); tab completion for
+  -PieceSize, -Include/-Exclude, -Tracker and -Peer; full help (Get-Help -Full, about_BitTorrent).
+Tested on PowerShell 7.6 on Linux; see the README for what is and is not verified on Windows PowerShell 5.1.
+'@
         }
     }
 }

@@ -6,11 +6,12 @@
     Tasks (run in the order given):
       Clean   removes out/ and every bin/ and obj/ folder.
       Build   compiles the engine and cmdlets and lays out a loadable module in out/BitTorrent
-              (psd1, dlls, format files, en-US help).
-      Help    turns the platyPS-schema markdown in docs/help into MAML (en-US/<Assembly>.dll-Help.xml).
-      Test    Build + Help, then the xunit engine tests and the Pester suite in a fresh child pwsh;
+              (psd1, dlls, format files, and the en-US help that the Help task makes).
+      Help    turns the platyPS-schema markdown in docs/help into MAML (en-US/<Assembly>.dll-Help.xml) and
+              about_*.help.txt, in the laid-out module (building it first if there is none).
+      Test    Build, then the xunit engine tests and the Pester suite in a fresh child pwsh;
               prints 'Tests: N passed, N failed, N skipped' last and exits non-zero on any failure.
-      Demo    Build + Help, then runs the embedded loopback swarm demo (demo/Start-Demo.ps1).
+      Demo    Build, then runs the embedded loopback swarm demo (demo/Start-Demo.ps1).
       Bench   Build, then runs the side-by-side benchmarks in bench/ against real clients.
 
 .EXAMPLE
@@ -70,6 +71,9 @@ function Invoke-Clean {
 
 function Invoke-Build {
     $publishDir = Join-Path $OutRoot 'publish'
+    # Emptied first: publish does not remove a dll an earlier build left there (say, a newer version of a package
+    # since downgraded), and the module is laid out from this folder.
+    if (Test-Path -LiteralPath $publishDir) { Remove-Item -LiteralPath $publishDir -Recurse -Force }
     Invoke-Native dotnet @('publish', $CmdletProject, '-c', $Configuration, '-o', $publishDir, '--nologo', '-v', 'quiet') | Out-Host
 
     if (Test-Path -LiteralPath $ModuleOut) { Remove-Item -LiteralPath $ModuleOut -Recurse -Force }
@@ -88,10 +92,14 @@ function Invoke-Build {
         throw 'System.Management.Automation.dll must not be in the build output (PowerShellStandard.Library must be PrivateAssets=all, ExcludeAssets=runtime).'
     }
     Copy-Item -LiteralPath (Join-Path $RepoRoot 'BitTorrent.psd1') -Destination $ModuleOut
+    Copy-Item -LiteralPath (Join-Path $RepoRoot 'LICENSE') -Destination $ModuleOut
     Get-ChildItem -Path (Join-Path $RepoRoot 'src/BitTorrent.PowerShell/Formats') -Filter '*.Format.ps1xml' |
         Copy-Item -Destination $ModuleOut
     $demo = Join-Path $RepoRoot 'demo'
     if (Test-Path -LiteralPath $demo) { Copy-Item -LiteralPath $demo -Destination (Join-Path $ModuleOut 'demo') -Recurse }
+    # A module without its help is not built: 'Get-Help X -Full' right after a Build must show the real pages.
+    # (About 4 s: one child pwsh that loads the module once.)
+    Invoke-Help
     Write-Host "Build: module laid out in $ModuleOut"
 }
 
@@ -196,10 +204,11 @@ try {
         switch ($t) {
             'Clean' { Invoke-Clean }
             'Build' { Invoke-Build }
-            'Help' { if (-not (Test-Path -LiteralPath (Join-Path $ModuleOut 'BitTorrent.psd1'))) { Invoke-Build }; Invoke-Help }
-            'Test' { Invoke-Build; Invoke-Help; Invoke-Test }
+            # Build already made the help; Help on its own remakes it in the laid-out module (after a docs edit).
+            'Help' { if (-not (Test-Path -LiteralPath (Join-Path $ModuleOut 'BitTorrent.psd1'))) { Invoke-Build } elseif ($Task -notcontains 'Build') { Invoke-Help } }
+            'Test' { Invoke-Build; Invoke-Test }
             'Demo' {
-                Invoke-Build; Invoke-Help
+                Invoke-Build
                 Invoke-Native dotnet @('pwsh', '-NoProfile', '-File', (Join-Path $RepoRoot 'demo/Start-Demo.ps1'), '-ModulePath', $ModuleOut)
             }
             'Bench' {

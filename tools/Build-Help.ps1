@@ -88,12 +88,16 @@ function Read-HelpPage {
     param([string] $Path)
     $lines = [System.IO.File]::ReadAllLines($Path)
     $i = 0
+    $front = @{}
     if ($lines.Count -gt 0 -and $lines[0] -eq '---') {
         $i = 1
-        while ($i -lt $lines.Count -and $lines[$i] -ne '---') { $i++ }
+        while ($i -lt $lines.Count -and $lines[$i] -ne '---') {
+            if ($lines[$i] -match '^([\w ]+):\s*(.*)$') { $front[$Matches[1].Trim()] = $Matches[2].Trim() }
+            $i++
+        }
         $i++
     }
-    $page = @{ Name = $null; Sections = [ordered]@{} }
+    $page = @{ Name = $null; Sections = [ordered]@{}; FrontMatter = $front }
     $section = $null
     $inFence = $false
     for (; $i -lt $lines.Count; $i++) {
@@ -351,6 +355,14 @@ function Add-CommandHelp {
     if ($exampleCount -eq 0) { $Problems.Add("${name}: the page has no example.") }
 
     $links = Add-Element $cmd 'command' 'relatedLinks'
+    # As platyPS does: the front matter's 'online version' is the first link, the one 'Get-Help -Online' opens.
+    $online = if ($Page.FrontMatter.ContainsKey('online version')) { $Page.FrontMatter['online version'] } else { '' }
+    if ($online -notmatch '^https://') { $Problems.Add("${name}: the front matter has no 'online version: https://...' link.") }
+    else {
+        $link = Add-Element $links 'maml' 'navigationLink'
+        $null = Add-Element $link 'maml' 'linkText' 'Online Version:'
+        $null = Add-Element $link 'maml' 'uri' $online
+    }
     foreach ($line in Get-SectionLines $Page 'RELATED LINKS') {
         if ($line -match '\[([^\]]+)\]\(([^)]*)\)') {
             $link = Add-Element $links 'maml' 'navigationLink'

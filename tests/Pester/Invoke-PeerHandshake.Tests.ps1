@@ -200,6 +200,24 @@ Describe 'Invoke-PeerHandshake' -Tag Interop {
             ($mine.Client | ForEach-Object { ($_ -split ' ')[0] } | Sort-Object) | Should -Be @('aria2', 'libtorrent')
         }
 
+        It 'Get-TorrentInfo | Invoke-PeerHandshake asks the trackers itself and handshakes the seeders with the piece count known' {
+            $seeders = $SwarmSeeders.EndPoint
+            Wait-Until -TimeoutSec 30 -Because 'the tracker to list both seeders' -Condition {
+                $listed = @(Get-TorrentInfo -LiteralPath $SwarmTorrentPath | Get-TorrentPeer -ErrorAction SilentlyContinue).EndPoint
+                @($seeders | Where-Object { $_ -notin $listed }).Count -eq 0
+            }
+            $results = Get-TorrentInfo -LiteralPath $SwarmTorrentPath | Invoke-PeerHandshake -TimeoutSec 10 -ErrorVariable failed
+            $failed | Should -BeNullOrEmpty
+            $mine = @($results | Where-Object EndPoint -In $seeders)
+            $mine | Should -HaveCount 2
+            $mine | ForEach-Object {
+                $_.InfoHash | Should -BeExactly $SwarmTorrent.InfoHash
+                $_.PieceCount | Should -Be $SwarmTorrent.PieceCount
+                $_.PercentComplete | Should -Be 100
+            }
+            ($mine.Client | ForEach-Object { ($_ -split ' ')[0] } | Sort-Object) | Should -Be @('aria2', 'libtorrent')
+        }
+
         It 'binds EndPoint and InfoHash by property name from tracker-style objects' {
             $peers = @(
                 [pscustomobject]@{ PSTypeName = 'BitTorrent.Trackers.TorrentPeer'; EndPoint = $Libtorrent.EndPoint; InfoHash = $Torrent.InfoHash }

@@ -52,8 +52,10 @@ namespace BitTorrent.PowerShell.Commands
                     {
                         if (!state.Emitted.Add(peer.EndPoint)) continue;
                         fresh++;
-                        WriteObject(new TorrentPeer(peer.EndPoint.Address, peer.EndPoint.Port, query.Torrent.InfoHash,
-                            result.Tracker.Url, query.Torrent.Name, peer.PeerId));
+                        var found = new TorrentPeer(peer.EndPoint.Address, peer.EndPoint.Port, query.Torrent.InfoHash,
+                            result.Tracker.Url, query.Torrent.Name, peer.PeerId);
+                        RecentPeers.Remember(found); // for -Peer's tab completion
+                        WriteObject(found);
                     }
                     WriteVerbose($"{result.Tracker.Url}: {result.Peers.Count} peer(s), {fresh} new; seeders {Show(response.Seeders)}, leechers {Show(response.Leechers)}, interval {response.Interval.TotalSeconds:0} s ({result.Announce.Elapsed.TotalMilliseconds:0} ms).");
                     if (!string.IsNullOrEmpty(response.WarningMessage))

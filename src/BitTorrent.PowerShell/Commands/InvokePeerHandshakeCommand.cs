@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -33,10 +34,13 @@ namespace BitTorrent.PowerShell.Commands
         private int _succeeded;
 
         /// <summary>Peers as "ip:port", "[ipv6]:port" or "host:port"; binds the EndPoint property of piped objects
-        /// (such as Get-TorrentPeer's output).</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        /// (such as Get-TorrentPeer's output). Optional with a torrent: its trackers are asked for peers instead.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = InfoHashSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 0, ParameterSetName = TorrentSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 0, ParameterSetName = TorrentPathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("EndPoint")]
-        [ValidateNotNullOrEmpty]
+        [PeerText]
+        [ArgumentCompleter(typeof(PeerAddressCompleter))]
         public string[] Peer { get; set; } = Array.Empty<string>();
 
         /// <summary>The torrent's info-hash, 40 hex characters; binds the InfoHash property of piped objects.</summary>
@@ -44,11 +48,12 @@ namespace BitTorrent.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string InfoHash { get; set; } = "";
 
-        /// <summary>The torrent (from Get-TorrentInfo): gives the info-hash and the piece count, so each peer's
-        /// share of the pieces can be computed.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = TorrentSet)]
+        /// <summary>Torrents (from Get-TorrentInfo), by value or by property name, as every cmdlet of the module takes
+        /// them: give the info-hash and the piece count, so each peer's share of the pieces can be computed.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = TorrentSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("InputObject")]
         [ValidateNotNull]
-        public TorrentInfo? Torrent { get; set; }
+        public TorrentInfo[] Torrent { get; set; } = Array.Empty<TorrentInfo>();
 
         /// <summary>Path to the .torrent file, used as typed (like -Torrent).</summary>
         [Parameter(Mandatory = true, ParameterSetName = TorrentPathSet)]
@@ -68,28 +73,74 @@ namespace BitTorrent.PowerShell.Commands
         protected override void BeginProcessing()
         {
             _throttle = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
-            if (ParameterSetName == TorrentSet) _torrent = Torrent;
-            else if (ParameterSetName == TorrentPathSet) _torrent = LoadTorrent(TorrentPath);
+            if (ParameterSetName == TorrentPathSet) _torrent = LoadTorrent(TorrentPath);
         }
 
         protected override void ProcessRecord()
         {
-            byte[] infoHash;
-            int? pieceCount = null;
-            if (_torrent is not null)
+            if (ParameterSetName == InfoHashSet)
             {
-                infoHash = _torrent.InfoHashBytes;
-                pieceCount = _torrent.PieceCount;
+                if (!TryParseInfoHash(InfoHash, out var infoHash))
+                {
+                    WriteError(new ErrorRecord(
+                        new ArgumentException($"'{InfoHash}' is not an info-hash: it takes 40 hex characters (a v1 SHA-1)."),
+                        Errors.InvalidInfoHashId, ErrorCategory.InvalidArgument, InfoHash));
+                    return;
+                }
+                HandshakeAll(Peer ?? Array.Empty<string>(), infoHash, null);
             }
-            else if (!TryParseInfoHash(InfoHash, out infoHash))
+            else
             {
-                WriteError(new ErrorRecord(
-                    new ArgumentException($"'{InfoHash}' is not an info-hash: it takes 40 hex characters (a v1 SHA-1)."),
-                    Errors.InvalidInfoHashId, ErrorCategory.InvalidArgument, InfoHash));
-                return;
+                foreach (var torrent in ParameterSetName == TorrentSet ? Torrent : new[] { _torrent! })
+                {
+                    if (_cancel.IsCancellationRequested) return;
+                    var peers = Peer is { Length: > 0 } ? Peer : AskTrackers(torrent);
+                    HandshakeAll(peers, torrent.InfoHashBytes, torrent.PieceCount);
+                }
             }
+            Drain(wait: false);
+        }
 
-            foreach (var text in Peer)
+        /// <summary>No -Peer with a torrent: the torrent's trackers say who to handshake with. Waits on the pipeline
+        /// thread (each tracker request is bounded by -TimeoutSec; Ctrl+C ends the wait) and reports like
+        /// Get-TorrentPeer: failures are warnings when another tracker worked, errors when none did.</summary>
+        private IReadOnlyList<string> AskTrackers(TorrentInfo torrent)
+        {
+            if (torrent.Trackers.Count == 0)
+            {
+                WriteError(TrackerPeerLookup.NoTrackers(torrent));
+                return Array.Empty<string>();
+            }
+            WriteVerbose($"No -Peer: asking the {torrent.Trackers.Count} tracker(s) of '{torrent.Name}' for peers.");
+            TrackerPeerLookup.Answer answer;
+            try
+            {
+                var ask = Task.Run(() => TrackerPeerLookup.AskAsync(torrent, TimeSpan.FromSeconds(TimeoutSec), _cancel.Token));
+                ask.Wait(_cancel.Token);
+                answer = ask.Result;
+            }
+            catch (OperationCanceledException)
+            {
+                return Array.Empty<string>();
+            }
+            catch (AggregateException ex) when (ex.InnerException is OperationCanceledException)
+            {
+                return Array.Empty<string>();
+            }
+            foreach (var failure in answer.Failures)
+            {
+                if (answer.Working > 0) WriteWarning($"Tracker '{failure.TrackerUrl}' failed for '{torrent.Name}' ({failure.Error}): {failure.Message}");
+                else WriteError(Errors.TrackerFailed(failure, torrent));
+            }
+            if (answer.Working > 0 && answer.Peers.Count == 0)
+                WriteWarning($"The trackers of '{torrent.Name}' list no peers (other than this query).");
+            WriteVerbose($"'{torrent.Name}': {answer.Peers.Count} peer(s) from {answer.Working} of {answer.TrackerCount} tracker(s).");
+            return answer.Peers.Select(p => p.ToString()).ToArray();
+        }
+
+        private void HandshakeAll(IEnumerable<string> peers, byte[] infoHash, int? pieceCount)
+        {
+            foreach (var text in peers)
             {
                 if (!PeerAddress.TryParse(text, out var address))
                 {
@@ -107,7 +158,6 @@ namespace BitTorrent.PowerShell.Commands
                     MessageWindow = TimeSpan.FromSeconds(Math.Min(3, TimeoutSec)),
                 });
             }
-            Drain(wait: false);
         }
 
         protected override void EndProcessing()

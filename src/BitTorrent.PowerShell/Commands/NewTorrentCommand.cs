@@ -63,6 +63,7 @@ namespace BitTorrent.PowerShell.Commands
         [Parameter]
         [Alias("PieceLength")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(PieceSizeCompleter))]
         public string PieceSize { get; set; } = "Auto";
 
         /// <summary>BEP 27: only the trackers give peers (no DHT, PEX, LSD).</summary>

@@ -25,12 +25,14 @@ namespace BitTorrent.PowerShell.Commands
         [Parameter]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(TorrentFileCompleter))]
         public string[] Include { get; set; } = Array.Empty<string>();
 
         /// <summary>Skip files whose path inside the torrent matches one of these wildcard patterns.</summary>
         [Parameter]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(TorrentFileCompleter))]
         public string[] Exclude { get; set; } = Array.Empty<string>();
 
         /// <summary>Give up with NoPeersAvailable when no peer sends data for this many seconds.</summary>

@@ -4,12 +4,13 @@ using BitTorrent.Download;
 using BitTorrent.Metainfo;
 using BitTorrent.PowerShell.Infrastructure;
 using BitTorrent.PowerShell.Jobs;
+using BitTorrent.Storage;
 
 namespace BitTorrent.PowerShell.Commands
 {
     /// <summary>Seeds torrents from data on disk: checks the data (or trusts a resume record), announces to the
     /// trackers, accepts peers and uploads to them until Ctrl+C, -Duration, or Stop-Job.</summary>
-    [Cmdlet(VerbsLifecycle.Start, "TorrentSeed", DefaultParameterSetName = PathSet)]
+    [Cmdlet(VerbsLifecycle.Start, "TorrentSeed", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
     [OutputType(typeof(DownloadResult))]
     [OutputType(typeof(TorrentJob))]
     public sealed class StartTorrentSeedCommand : SwarmCmdlet
@@ -34,6 +35,10 @@ namespace BitTorrent.PowerShell.Commands
 
         protected override void Queue(TorrentInfo torrent)
         {
+            // Seeding writes to the data folder (the resume record under .bittorrent): -WhatIf says so and writes nothing.
+            if (!ShouldProcess(DataPath, $"Seed '{torrent.Name}' ({Units.FormatBytes(torrent.TotalSize)}) from this folder, " +
+                    $"keeping its resume record in '{ResumeRecord.PathFor(DataPath, torrent)}'"))
+                return;
             bool timed = MyInvocation.BoundParameters.ContainsKey(nameof(Duration));
             var options = BaseOptions() with
             {

@@ -21,8 +21,8 @@ namespace BitTorrent.PowerShell.Commands
         private const string TorrentSet = "Torrent";
         private const int ProgressActivityId = 4;
 
-        /// <summary>Torrents as Get-TorrentInfo or New-Torrent emit them.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = TorrentSet, ValueFromPipeline = true)]
+        /// <summary>Torrents as Get-TorrentInfo or New-Torrent emit them, by value or by property name.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = TorrentSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("InputObject")]
         [ValidateNotNull]
         public TorrentInfo[] Torrent { get; set; } = Array.Empty<TorrentInfo>();

@@ -27,19 +27,22 @@ namespace BitTorrent.PowerShell.Infrastructure
         private RateLimiter? _uploadLimiter;
         private RateLimiter? _downloadLimiter;
 
-        /// <summary>Torrents from Get-TorrentInfo.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = TorrentSet, ValueFromPipeline = true)]
+        /// <summary>Torrents from Get-TorrentInfo, by value or by property name (Test-Torrent's results carry one).</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = TorrentSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("InputObject")]
         [ValidateNotNull]
         public TorrentInfo[] Torrent { get; set; } = Array.Empty<TorrentInfo>();
 
         /// <summary>Peers to connect to directly, as "ip:port" or "[ipv6]:port".</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(PeerAddressCompleter))]
         public string[] Peer { get; set; } = Array.Empty<string>();
 
         /// <summary>Tracker URLs (http, https, udp) to use instead of the torrents' own.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(TorrentTrackerCompleter))]
         public string[] Tracker { get; set; } = Array.Empty<string>();
 
         /// <summary>Do not contact trackers (use -Peer and incoming connections only).</summary>

@@ -17,7 +17,7 @@ namespace BitTorrent.PowerShell.Infrastructure
     /// records and progress between short waits. StopProcessing cancels everything.</summary>
     public abstract class TrackerCmdletBase : TorrentPathCmdlet, IDisposable
     {
-        protected const string InputObjectSet = "InputObject";
+        protected const string TorrentSet = "Torrent";
 
         /// <summary>Torrents in flight at once; further pipeline input waits (the queue stays bounded).</summary>
         private const int MaxTorrentsInFlight = 8;
@@ -25,14 +25,17 @@ namespace BitTorrent.PowerShell.Infrastructure
         private static readonly TimeSpan PumpWait = TimeSpan.FromMilliseconds(100);
         private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(250);
 
-        /// <summary>Torrents as Get-TorrentInfo emits them.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
+        /// <summary>Torrents as Get-TorrentInfo emits them, by value or by property name (-InputObject is the name
+        /// this parameter had before every cmdlet called it -Torrent).</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = TorrentSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("InputObject")]
         [ValidateNotNull]
-        public TorrentInfo[] InputObject { get; set; } = Array.Empty<TorrentInfo>();
+        public TorrentInfo[] Torrent { get; set; } = Array.Empty<TorrentInfo>();
 
         /// <summary>Tracker URLs to ask instead of the torrent's own (each is its own tier, in the order given).</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(TorrentTrackerCompleter))]
         public string[]? Tracker { get; set; }
 
         /// <summary>Seconds each tracker request may take (DNS, connect, retransmissions, reading the reply).</summary>
@@ -102,8 +105,8 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         protected override void ProcessRecord()
         {
-            IEnumerable<TorrentInfo?> torrents = ParameterSetName == InputObjectSet
-                ? InputObject
+            IEnumerable<TorrentInfo?> torrents = ParameterSetName == TorrentSet
+                ? Torrent
                 : ResolveInputPaths().Select(ReadTorrent);
             foreach (var torrent in torrents)
             {
