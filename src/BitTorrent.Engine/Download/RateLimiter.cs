@@ -26,7 +26,10 @@ namespace BitTorrent.Download
 
         /// <summary>A cap of its own under a wider one: bytes pass when both buckets allow them (a torrent's limit
         /// under the session's, which every torrent shares).</summary>
-        public RateLimiter(long bytesPerSecond, RateLimiter parent) : this(bytesPerSecond, Stopwatch.GetTimestamp, Stopwatch.Frequency) =>
+        public RateLimiter(long bytesPerSecond, RateLimiter parent) : this(bytesPerSecond, parent, Stopwatch.GetTimestamp, Stopwatch.Frequency) { }
+
+        /// <summary>Under a wider cap, with a clock of the caller's choosing.</summary>
+        public RateLimiter(long bytesPerSecond, RateLimiter parent, Func<long> clock, double ticksPerSecond) : this(bytesPerSecond, clock, ticksPerSecond) =>
             _parent = parent ?? throw new ArgumentNullException(nameof(parent));
 
         /// <summary>The wider cap this one sits under, if any.</summary>
