@@ -46,7 +46,7 @@ namespace BitTorrent.Session
             if (_options.ListenAddress is not null)
             {
                 _listener = new PeerListener(_options.ListenAddress, _options.ListenPort, _time);
-                Events.Publish(new EngineEvent(EngineEventKind.ListenStarted, EventSeverity.Verbose,
+                Events.Publish(new EngineEvent(EngineEventKind.ListenStarted, EventSeverity.Information,
                     $"Listening for peers on port {_listener.Port}.") { Count = _listener.Port });
             }
             _services = new TorrentServices { PeerId = ClientIdentity.NewPeerId(), Events = Events, ListenPort = ListenPort };
@@ -194,10 +194,35 @@ namespace BitTorrent.Session
             {
                 if (_disposed) return;
                 var all = _torrents.Values.OrderBy(t => t.Order).ToList();
+                foreach (var t in all) ReportStateChange(t);
                 int active = all.Count(t => t.HoldsTurn || t.RawState == TorrentState.Pausing);
                 toStart = all.Where(t => t.RawState == TorrentState.Queued).Take(Math.Max(0, _options.MaxActiveTorrents - active)).ToList();
                 foreach (var t in toStart) StartRun(t);
             }
+        }
+
+        /// <summary>Publishes a StateChanged event when the torrent's run is seen in a new state (checking, downloading,
+        /// seeding, and its end), so a reader can tell when each torrent seeds.</summary>
+        private void ReportStateChange(SessionTorrent torrent)
+        {
+            DownloadState? now = torrent.State switch
+            {
+                TorrentState.Checking => DownloadState.Checking,
+                TorrentState.Downloading => DownloadState.Downloading,
+                TorrentState.Seeding => DownloadState.Seeding,
+                TorrentState.Completed => DownloadState.Completed,
+                TorrentState.Stopped => DownloadState.Stopped,
+                TorrentState.Failed => DownloadState.Failed,
+                _ => null,
+            };
+            if (now is null || now == torrent.ReportedState) return;
+            torrent.ReportedState = now;
+            Events.Publish(new EngineEvent(EngineEventKind.StateChanged, EventSeverity.Information, $"Now {now.Value.ToString().ToLowerInvariant()}.")
+            {
+                InfoHash = torrent.InfoHash,
+                TorrentName = torrent.Torrent.Name,
+                State = now,
+            });
         }
 
         /// <summary>Starts one run of the torrent (under the lock, so pause and remove see it at once).</summary>
@@ -221,6 +246,7 @@ namespace BitTorrent.Session
             }
             if (!paused)
             {
+                lock (_sync) ReportStateChange(torrent);
                 if (outcome.Failed)
                 {
                     var error = outcome.Error;
