@@ -41,9 +41,10 @@ BeforeAll {
     $script:Report = Invoke-DownloadChild -TorrentPath $TorrentPath -DestinationPath $destination -LogDir $Workspace -Peer $peers `
         -TimeoutSec 60 -WaitSec 240 -Name 'download-mixed'
     $script:DownloadedFile = Join-Path $destination 'payload.bin'
-    $script:Lines = @($Report.Verbose)
+    # What the download said about peers: bans and hash failures are warnings, the rest verbose.
+    $script:Lines = @($Report.Verbose) + @($Report.Warnings)
 
-    # Verbose lines about one peer (by its port).
+    # Verbose and warning lines about one peer (by its port).
     function Get-PeerLines([string] $EndPoint) { @($Lines | Where-Object { $_ -like "*$EndPoint *" }) }
     function Get-HostileLog([string] $Mode) { Read-InteropLog $Hostile[$Mode] }
 }
