@@ -49,7 +49,7 @@ function Get-ProcessSample([int] $ProcessId) {
     # One look at a process: resident set now and at its peak, threads, open descriptors.
     $status = Get-Content -LiteralPath "/proc/$ProcessId/status" -ErrorAction SilentlyContinue
     if (-not $status) { return $null }
-    $value = { param($key) [long](($status | Where-Object { $_ -like "${key}:*" }) -replace '\D', '') }
+    $value = { param($key) [long](@($status | Where-Object { $_ -like "${key}:*" })[0] -replace '\D', '') }
     $fds = @(Get-ChildItem -LiteralPath "/proc/$ProcessId/fd" -ErrorAction SilentlyContinue)
     $sockets = @($fds | Where-Object { $_.LinkTarget -like 'socket:*' }).Count
     [pscustomobject]@{ RssKiB = & $value 'VmRSS'; HwmKiB = & $value 'VmHWM'; Threads = & $value 'Threads'; Fds = $fds.Count; Sockets = $sockets }
@@ -75,9 +75,11 @@ function Watch-Process {
     [pscustomobject]@{ Peak = [pscustomobject]$peak; Last = $last }
 }
 
-$pwshPath = (Get-Process -Id $PID).Path
+# Another PowerShell like this one, started directly (under 'dotnet pwsh' the process is dotnet and pwsh.dll its
+# first argument), so the process sampled is the one that runs the cmdlet, not a launcher.
+$pwshPath = [Environment]::ProcessPath
 $pwshArgs = @()
-if ([IO.Path]::GetFileNameWithoutExtension($pwshPath) -eq 'dotnet') { $pwshArgs = @('pwsh') }
+if ([IO.Path]::GetFileNameWithoutExtension($pwshPath) -eq 'dotnet') { $pwshArgs = @([System.Reflection.Assembly]::GetEntryAssembly().Location) }
 $started = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
 function Start-Child([string] $Script, [string[]] $Arguments, [string] $Name) {
     $info = [System.Diagnostics.ProcessStartInfo]::new($pwshPath)
@@ -210,6 +212,10 @@ $table
     Write-Host $summary
     if ($OutputPath) { Set-Content -LiteralPath $OutputPath -Value $summary }
     if ($bad -gt 0 -or $report.Completed -ne $DownloadCount) { throw "The scale run failed: $($report.Errors -join '; ')" }
+}
+catch {
+    Write-Host $_.ScriptStackTrace
+    throw
 }
 finally {
     foreach ($p in $started) {
