@@ -20,6 +20,9 @@ namespace BitTorrent.Session
     public sealed class TorrentSession : IDisposable, IAsyncDisposable
     {
         private static readonly TimeSpan SchedulerTurn = TimeSpan.FromMilliseconds(250);
+        /// <summary>The turn while torrents wait for one: a check that ends in seeding frees its turn without a signal,
+        /// and a thousand short checks should not wait a quarter second each.</summary>
+        private static readonly TimeSpan BusySchedulerTurn = TimeSpan.FromMilliseconds(50);
 
         private readonly object _sync = new object();
         private readonly TorrentSessionOptions _options;
@@ -176,10 +179,10 @@ namespace BitTorrent.Session
             var token = _stopAll.Token;
             while (!token.IsCancellationRequested)
             {
-                StartQueued();
+                bool waiting = StartQueued();
                 try
                 {
-                    using var turn = _time.CreateCancellationTokenSource(SchedulerTurn);
+                    using var turn = _time.CreateCancellationTokenSource(waiting ? BusySchedulerTurn : SchedulerTurn);
                     using var either = CancellationTokenSource.CreateLinkedTokenSource(token, turn.Token);
                     await _wake.WaitAsync(either.Token).ConfigureAwait(false);
                 }
@@ -187,17 +190,20 @@ namespace BitTorrent.Session
             }
         }
 
-        private void StartQueued()
+        /// <summary>Starts what may start; true when torrents are still waiting for a turn.</summary>
+        private bool StartQueued()
         {
             List<SessionTorrent> toStart;
             lock (_sync)
             {
-                if (_disposed) return;
+                if (_disposed) return false;
                 var all = _torrents.Values.OrderBy(t => t.Order).ToList();
                 foreach (var t in all) ReportStateChange(t);
                 int active = all.Count(t => t.HoldsTurn || t.RawState == TorrentState.Pausing);
-                toStart = all.Where(t => t.RawState == TorrentState.Queued).Take(Math.Max(0, _options.MaxActiveTorrents - active)).ToList();
+                var queued = all.Where(t => t.RawState == TorrentState.Queued).ToList();
+                toStart = queued.Take(Math.Max(0, _options.MaxActiveTorrents - active)).ToList();
                 foreach (var t in toStart) StartRun(t);
+                return queued.Count > toStart.Count;
             }
         }
 

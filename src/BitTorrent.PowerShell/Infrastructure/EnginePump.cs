@@ -28,7 +28,8 @@ namespace BitTorrent.PowerShell.Infrastructure
         private readonly CancellationTokenSource _stop;
         private readonly ConcurrentQueue<Action<IRecordSink>> _outbox = new ConcurrentQueue<Action<IRecordSink>>();
         private readonly SemaphoreSlim _signal = new SemaphoreSlim(0);
-        private readonly Stopwatch _sinceProgress = new Stopwatch();
+        // Started now: the first progress record comes after one interval, so work that ends at once shows no bar.
+        private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
 
         public EnginePump(IRecordSink output, CancellationToken stopToken)
         {
@@ -91,7 +92,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             if (events is not null)
                 while (events.TryRead(out var e)) Route(e);
             var progress = Progress;
-            if (progress is not null && (!_sinceProgress.IsRunning || _sinceProgress.Elapsed >= ProgressEvery))
+            if (progress is not null && _sinceProgress.Elapsed >= ProgressEvery)
             {
                 _sinceProgress.Restart();
                 progress(_sink);
