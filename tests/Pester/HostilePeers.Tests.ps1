@@ -45,7 +45,8 @@ BeforeAll {
     $script:Lines = @($Report.Verbose) + @($Report.Warnings)
 
     # Verbose and warning lines about one peer (by its port).
-    function Get-PeerLines([string] $EndPoint) { @($Lines | Where-Object { $_ -like "*$EndPoint *" }) }
+    # Always an array (a single line returned bare would make '-match' a Boolean instead of a filter).
+    function Get-PeerLines([string] $EndPoint) { , @($Lines | Where-Object { $_ -like "*$EndPoint *" }) }
     function Get-HostileLog([string] $Mode) { Read-InteropLog $Hostile[$Mode] }
 }
 
