@@ -122,6 +122,16 @@ namespace BitTorrent.PowerShell.Infrastructure
             return record;
         }
 
+        /// <summary>The session could not listen for peers (the port is taken, or the address is not this machine's).</summary>
+        public static ErrorRecord ListenFailed(System.Net.Sockets.SocketException ex, System.Net.IPAddress? address, int port) =>
+            new ErrorRecord(ex, ListenFailedId, ErrorCategory.ResourceUnavailable, $"{address}:{port}")
+            {
+                ErrorDetails = new ErrorDetails($"Cannot listen for peers on port {port}: {ex.Message}")
+                {
+                    RecommendedAction = "Give another -Port (0 picks a free one) or a -ListenAddress of this machine.",
+                },
+            };
+
         /// <summary>An engine event of Error severity that no cmdlet handled itself (its torrent is named by info-hash).</summary>
         public static ErrorRecord EngineError(EngineEvent e)
         {

@@ -52,11 +52,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             }
             catch (SocketException ex)
             {
-                var where = $"{SessionOptions.ListenAddress}:{SessionOptions.ListenPort}";
-                pump.Sink.WriteError(new ErrorRecord(ex, Errors.ListenFailedId, ErrorCategory.ResourceUnavailable, where)
-                {
-                    ErrorDetails = new ErrorDetails($"Cannot listen for peers on port {SessionOptions.ListenPort}: {ex.Message}"),
-                });
+                pump.Sink.WriteError(Errors.ListenFailed(ex, SessionOptions.ListenAddress, SessionOptions.ListenPort));
                 return;
             }
             var ready = new List<Entry>();
