@@ -41,10 +41,12 @@ BeforeAll {
     $script:Report = Invoke-DownloadChild -TorrentPath $TorrentPath -DestinationPath $destination -LogDir $Workspace -Peer $peers `
         -TimeoutSec 60 -WaitSec 240 -Name 'download-mixed'
     $script:DownloadedFile = Join-Path $destination 'payload.bin'
-    $script:Lines = @($Report.Verbose)
+    # What the download said about peers: bans and hash failures are warnings, the rest verbose.
+    $script:Lines = @($Report.Verbose) + @($Report.Warnings)
 
-    # Verbose lines about one peer (by its port).
-    function Get-PeerLines([string] $EndPoint) { @($Lines | Where-Object { $_ -like "*$EndPoint *" }) }
+    # Verbose and warning lines about one peer (by its port).
+    # Always an array (a single line returned bare would make '-match' a Boolean instead of a filter).
+    function Get-PeerLines([string] $EndPoint) { , @($Lines | Where-Object { $_ -like "*$EndPoint *" }) }
     function Get-HostileLog([string] $Mode) { Read-InteropLog $Hostile[$Mode] }
 }
 

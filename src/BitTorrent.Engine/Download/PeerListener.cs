@@ -16,14 +16,17 @@ namespace BitTorrent.Download
     /// <para>Connections still handshaking are bounded (<see cref="MaxHandshaking"/> in all, <see cref="MaxHandshakingPerAddress"/>
     /// from one address), and when a bound is reached the OLDEST pending connection is closed, never the newcomer: an
     /// honest peer sends its handshake at once, while idle sockets only wait. (Refusing newcomers let 500 idle
-    /// sockets, re-opened as they were closed, hold every slot and lock an honest leecher out for good.)</para></summary>
+    /// sockets, re-opened as they were closed, hold every slot and lock an honest leecher out for good.)</para>
+    /// <para>A <see cref="Session.TorrentSession"/> owns one and registers each of its torrents; a torrent removed from
+    /// the session is unregistered, so its info-hash is refused from then on.</para></summary>
     public sealed class PeerListener : IDisposable
     {
         public const int MaxHandshaking = 64;
         public const int MaxHandshakingPerAddress = 8;
         public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
         private readonly List<Socket> _sockets = new List<Socket>();
-        private readonly ConcurrentDictionary<string, TorrentDownload> _torrents = new ConcurrentDictionary<string, TorrentDownload>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, Route> _routes = new ConcurrentDictionary<string, Route>(StringComparer.Ordinal);
+        private readonly TimeProvider _time;
         private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
         private readonly object _pendingLock = new object();
         private readonly LinkedList<Pending> _pending = new LinkedList<Pending>();
@@ -39,6 +42,15 @@ namespace BitTorrent.Download
             public bool Evicted { get; set; }
         }
 
+        /// <summary>Where connections for one info-hash go: the torrent's piece count (to bound its messages) and the
+        /// code that takes the connection over (its handshake read, ours not yet sent).</summary>
+        private sealed class Route
+        {
+            public Route(int pieceCount, Func<PeerConnection, Handshake, Task> accept) { PieceCount = pieceCount; Accept = accept; }
+            public int PieceCount { get; }
+            public Func<PeerConnection, Handshake, Task> Accept { get; }
+        }
+
         /// <summary>Connections accepted and still handshaking (for tests and diagnostics).</summary>
         public int Handshaking { get { lock (_pendingLock) return _pending.Count; } }
 
@@ -48,9 +60,11 @@ namespace BitTorrent.Download
 
         /// <param name="address">Where to listen: loopback keeps it local; IPv6Any takes IPv4 too (dual mode).</param>
         /// <param name="port">0 picks a free port.</param>
-        public PeerListener(IPAddress address, int port)
+        /// <param name="time">The clock of the handshake timeout (null: the system clock; tests pass a fake one).</param>
+        public PeerListener(IPAddress address, int port, TimeProvider? time = null)
         {
             if (address is null) throw new ArgumentNullException(nameof(address));
+            _time = time ?? TimeProvider.System;
             if (IPAddress.IsLoopback(address))
             {
                 // Both loopbacks, on the same port: peers may reach us over 127.0.0.1 or ::1.
@@ -68,9 +82,33 @@ namespace BitTorrent.Download
 
         public int Port { get; }
 
-        public void Register(TorrentDownload download) => _torrents[download.Torrent.InfoHash] = download;
+        /// <summary>Routes connections for this download's info-hash to it (replacing any earlier route for it).</summary>
+        public void Register(TorrentDownload download)
+        {
+            if (download is null) throw new ArgumentNullException(nameof(download));
+            Register(download.Torrent.InfoHash, download.Torrent.PieceCount, download.AcceptAsync);
+        }
 
-        public void Unregister(TorrentDownload download) => _torrents.TryRemove(download.Torrent.InfoHash, out _);
+        /// <summary>Routes connections whose handshake names <paramref name="infoHash"/> (40 hex) to
+        /// <paramref name="accept"/>, which owns the connection from then on (and disposes it when it refuses it).</summary>
+        internal void Register(string infoHash, int pieceCount, Func<PeerConnection, Handshake, Task> accept)
+        {
+            if (infoHash is null) throw new ArgumentNullException(nameof(infoHash));
+            if (accept is null) throw new ArgumentNullException(nameof(accept));
+            _routes[infoHash.ToLowerInvariant()] = new Route(pieceCount, accept);
+        }
+
+        /// <summary>Refuses this download's info-hash from now on (connections already handed over are the torrent's).</summary>
+        public void Unregister(TorrentDownload download)
+        {
+            if (download is null) throw new ArgumentNullException(nameof(download));
+            Unregister(download.Torrent.InfoHash);
+        }
+
+        public void Unregister(string infoHash) => _routes.TryRemove((infoHash ?? string.Empty).ToLowerInvariant(), out _);
+
+        /// <summary>Info-hashes routed now (for the session and tests).</summary>
+        public bool IsRegistered(string infoHash) => _routes.ContainsKey((infoHash ?? string.Empty).ToLowerInvariant());
 
         private Socket Bind(IPAddress address, int port)
         {
@@ -156,18 +194,17 @@ namespace BitTorrent.Download
         {
             var client = pending.Socket;
             PeerConnection? connection = null;
-            TorrentDownload? target = null;
+            Route? target = null;
             Handshake? theirs = null;
             try
             {
                 connection = new PeerConnection(client);
-                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token))
-                {
-                    timeout.CancelAfter(HandshakeTimeout);
-                    using (timeout.Token.Register(() => connection.Abort()))
-                        theirs = await connection.Reader.ReadHandshakeAsync(ReadOnlyMemory<byte>.Empty, timeout.Token).ConfigureAwait(false);
-                }
-                _torrents.TryGetValue(Hex.ToLower(theirs.InfoHash), out target);
+                // The timeout runs on the listener's clock, so a test can step past it instead of waiting for it.
+                using (var deadline = _time.CreateCancellationTokenSource(HandshakeTimeout))
+                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token, deadline.Token))
+                using (timeout.Token.Register(() => connection.Abort()))
+                    theirs = await connection.Reader.ReadHandshakeAsync(ReadOnlyMemory<byte>.Empty, timeout.Token).ConfigureAwait(false);
+                _routes.TryGetValue(Hex.ToLower(theirs.InfoHash), out target);
             }
             catch (Exception ex) when (ex is IOException || ex is SocketException || ex is PeerProtocolException || ex is OperationCanceledException || ex is ObjectDisposedException || ex is EndOfStreamException)
             {
@@ -186,8 +223,8 @@ namespace BitTorrent.Download
             }
             try
             {
-                connection.Reader.Limits = PeerMessageLimits.Default.WithPieceCount(target.Torrent.PieceCount);
-                await target.AcceptAsync(connection, theirs).ConfigureAwait(false);
+                connection.Reader.Limits = PeerMessageLimits.Default.WithPieceCount(target.PieceCount);
+                await target.Accept(connection, theirs).ConfigureAwait(false);
             }
             catch (Exception)
             {

@@ -19,9 +19,21 @@ namespace BitTorrent.Download
         private readonly double _ticksPerSecond;
         private double _tokens;
         private long _lastTicks;
+        private readonly RateLimiter? _parent;
 
         /// <param name="bytesPerSecond">The cap; must be positive (callers treat 0 as "no limiter").</param>
         public RateLimiter(long bytesPerSecond) : this(bytesPerSecond, Stopwatch.GetTimestamp, Stopwatch.Frequency) { }
+
+        /// <summary>A cap of its own under a wider one: bytes pass when both buckets allow them (a torrent's limit
+        /// under the session's, which every torrent shares).</summary>
+        public RateLimiter(long bytesPerSecond, RateLimiter parent) : this(bytesPerSecond, parent, Stopwatch.GetTimestamp, Stopwatch.Frequency) { }
+
+        /// <summary>Under a wider cap, with a clock of the caller's choosing.</summary>
+        public RateLimiter(long bytesPerSecond, RateLimiter parent, Func<long> clock, double ticksPerSecond) : this(bytesPerSecond, clock, ticksPerSecond) =>
+            _parent = parent ?? throw new ArgumentNullException(nameof(parent));
+
+        /// <summary>The wider cap this one sits under, if any.</summary>
+        public RateLimiter? Parent => _parent;
 
         /// <summary>With a clock of the caller's choosing (tests step it by hand).</summary>
         /// <param name="clock">Monotonic ticks.</param>
@@ -62,13 +74,16 @@ namespace BitTorrent.Download
         public TimeSpan Reserve(int bytes)
         {
             if (bytes < 0) throw new ArgumentOutOfRangeException(nameof(bytes));
+            TimeSpan own;
             lock (_sync)
             {
                 Refill();
                 _tokens -= bytes;
-                if (_tokens >= 0) return TimeSpan.Zero;
-                return TimeSpan.FromSeconds(-_tokens / BytesPerSecond);
+                own = _tokens >= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(-_tokens / BytesPerSecond);
             }
+            if (_parent is null) return own;
+            var wider = _parent.Reserve(bytes);
+            return wider > own ? wider : own;
         }
 
         /// <summary>Reserves <paramref name="bytes"/> and waits until they may be moved.</summary>

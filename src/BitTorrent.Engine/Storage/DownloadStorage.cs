@@ -181,18 +181,38 @@ namespace BitTorrent.Storage
 
         private FileStream? OpenForRead(int file)
         {
-            if (_readers.TryGetValue(file, out var s)) return s;
+            if (_readers.TryGetValue(file, out var s))
+            {
+                ReadHandlePool.Touch(this, file);
+                return s;
+            }
             if (_open.TryGetValue(file, out var writer)) writer.Flush();
             var path = ExistingPath(file);
             if (path is null) return null;
-            if (_readers.Count >= MaxOpenFiles)
-            {
-                foreach (var r in _readers.Values) r.Dispose();
-                _readers.Clear();
-            }
+            if (_readers.Count >= MaxOpenFiles) CloseReadersLocked();
             s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.RandomAccess);
             _readers.Add(file, s);
+            ReadHandlePool.Touch(this, file);
             return s;
+        }
+
+        /// <summary>This storage's lock (the process-wide <see cref="ReadHandlePool"/> takes it to close a reader).</summary>
+        internal object SyncRoot => _sync;
+
+        /// <summary>Closes the reader of one file, if open (caller holds the lock).</summary>
+        internal void CloseReaderLocked(int file)
+        {
+            if (_readers.TryGetValue(file, out var r))
+            {
+                r.Dispose();
+                _readers.Remove(file);
+            }
+            ReadHandlePool.Forget(this, file);
+        }
+
+        private void CloseReadersLocked()
+        {
+            foreach (var file in new List<int>(_readers.Keys)) CloseReaderLocked(file);
         }
 
         /// <summary>True when every byte of the piece could be on disk (files exist and are long enough): a cheap
@@ -253,7 +273,7 @@ namespace BitTorrent.Storage
                 {
                     CloseDirect(i);
                     if (_open.TryGetValue(i, out var s)) { s.Flush(); s.Dispose(); _open.Remove(i); }
-                    if (_readers.TryGetValue(i, out var r)) { r.Dispose(); _readers.Remove(i); }
+                    CloseReaderLocked(i);
                 }
                 // Already under its real name: the verified data was read from that file (ExistingPath prefers it), and
                 // writes would have moved it back to its working name first. A .part beside it is not ours to use:
@@ -295,8 +315,7 @@ namespace BitTorrent.Storage
                 _direct.Clear();
                 _directBuffer?.Dispose();
                 _directBuffer = null;
-                foreach (var r in _readers.Values) r.Dispose();
-                _readers.Clear();
+                CloseReadersLocked();
             }
         }
 
@@ -322,7 +341,7 @@ namespace BitTorrent.Storage
                 // .part and renaming that over the real file at the end left a "complete" file of zeros and one piece.)
                 if (File.Exists(final))
                 {
-                    if (_readers.TryGetValue(file, out var reader)) { reader.Dispose(); _readers.Remove(file); }
+                    CloseReaderLocked(file);
                     if (File.Exists(part)) File.Delete(part);
                     File.Move(final, part);
                 }

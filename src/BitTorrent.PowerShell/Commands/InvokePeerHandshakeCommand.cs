@@ -13,8 +13,8 @@ using BitTorrent.Wire;
 namespace BitTorrent.PowerShell.Commands
 {
     /// <summary>Connects to peers, exchanges the BitTorrent handshakes (BEP 3 and BEP 10) and reports who each peer
-    /// is, what it supports and how much of the torrent it has. Handshakes run concurrently on worker threads; only
-    /// the pipeline thread writes output, errors and progress, draining a completion queue.</summary>
+    /// is, what it supports and how much of the torrent it has. Handshakes run concurrently on worker threads and post
+    /// their outcomes to the <see cref="EnginePump"/>; only the pipeline thread writes output, errors and progress.</summary>
     [Cmdlet(VerbsLifecycle.Invoke, "PeerHandshake", DefaultParameterSetName = InfoHashSet)]
     [OutputType(typeof(PeerHandshakeResult))]
     public sealed class InvokePeerHandshakeCommand : PSCmdlet, IDisposable
@@ -25,7 +25,7 @@ namespace BitTorrent.PowerShell.Commands
         private const int ProgressActivityId = 0x5045;   // "PE"
 
         private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
-        private readonly BlockingCollection<Outcome> _completed = new BlockingCollection<Outcome>();
+        private EnginePump? _pump;
         private readonly HashSet<string> _seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private SemaphoreSlim? _throttle;
         private TorrentInfo? _torrent;
@@ -73,6 +73,7 @@ namespace BitTorrent.PowerShell.Commands
         protected override void BeginProcessing()
         {
             _throttle = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
+            _pump = new EnginePump(new CmdletSink(this), _cancel.Token);
             if (ParameterSetName == TorrentPathSet) _torrent = LoadTorrent(TorrentPath);
         }
 
@@ -98,7 +99,6 @@ namespace BitTorrent.PowerShell.Commands
                     HandshakeAll(peers, torrent.InfoHashBytes, torrent.PieceCount);
                 }
             }
-            Drain(wait: false);
         }
 
         /// <summary>No -Peer with a torrent: the torrent's trackers say who to handshake with. Waits on the pipeline
@@ -158,12 +158,15 @@ namespace BitTorrent.PowerShell.Commands
                     MessageWindow = TimeSpan.FromSeconds(Math.Min(3, TimeoutSec)),
                 });
             }
+            _pump!.Turn();
         }
 
         protected override void EndProcessing()
         {
-            Drain(wait: true);
-            WriteProgress(new ProgressRecord(ProgressActivityId, "Peer handshakes", "Done") { RecordType = ProgressRecordType.Completed });
+            // Until every started handshake is done, or the pipeline is stopped (noticed within a tenth of a second).
+            _pump!.RunUntil(() => _finished == _started);
+            _pump.Sink.WriteProgress(new ProgressRecord(ProgressActivityId, "Peer handshakes", "Done") { RecordType = ProgressRecordType.Completed });
+            _pump.RethrowIfStopped();
         }
 
         protected override void StopProcessing() => _cancel.Cancel();
@@ -175,7 +178,6 @@ namespace BitTorrent.PowerShell.Commands
             // collection and the token source are left to the garbage collector in that case.
             if (_finished == _started)
             {
-                _completed.Dispose();
                 _cancel.Dispose();
                 _throttle?.Dispose();
             }
@@ -184,6 +186,7 @@ namespace BitTorrent.PowerShell.Commands
         private void Start(PeerAddress address, PeerHandshakeOptions options)
         {
             var throttle = _throttle!;
+            var pump = _pump!;
             var token = _cancel.Token;
             _started++;
             _ = Task.Run(async () =>
@@ -212,43 +215,33 @@ namespace BitTorrent.PowerShell.Commands
                 {
                     if (entered) throttle.Release();
                 }
-                try { _completed.Add(outcome); } catch (ObjectDisposedException) { } catch (InvalidOperationException) { }
+                pump.Post(sink => Report(outcome, sink));
             });
         }
 
-        /// <summary>Writes finished handshakes. With <paramref name="wait"/>, until every started one is done (or the
-        /// pipeline is stopped), polling so that a stop is noticed within a tenth of a second.</summary>
-        private void Drain(bool wait)
+        /// <summary>Writes one finished handshake (pipeline thread).</summary>
+        private void Report(Outcome outcome, IRecordSink sink)
         {
-            while (_finished < _started)
+            _finished++;
+            if (outcome.Result is not null)
             {
-                if (_cancel.IsCancellationRequested) return;
-                if (!_completed.TryTake(out var outcome, wait ? 100 : 0))
-                {
-                    if (!wait) return;
-                    continue;
-                }
-                _finished++;
-                if (outcome.Result is not null)
-                {
-                    _succeeded++;
-                    WriteObject(outcome.Result);
-                }
-                else if (outcome.Error is PeerConnectionException failure)
-                {
-                    WriteError(Errors.PeerFailed(failure));
-                }
-                else if (outcome.Error is not null)
-                {
-                    WriteError(new ErrorRecord(outcome.Error, Errors.PeerHandshakeFailedId, ErrorCategory.NotSpecified, outcome.Address.ToString()));
-                }
-                WriteProgress(new ProgressRecord(ProgressActivityId, "Peer handshakes",
-                    $"{_finished} of {_started} peers done, {_succeeded} answered")
-                {
-                    PercentComplete = (int)(100L * _finished / _started),
-                    CurrentOperation = outcome.Address.ToString(),
-                });
+                _succeeded++;
+                sink.WriteObject(outcome.Result);
             }
+            else if (outcome.Error is PeerConnectionException failure)
+            {
+                sink.WriteError(Errors.PeerFailed(failure));
+            }
+            else if (outcome.Error is not null)
+            {
+                sink.WriteError(new ErrorRecord(outcome.Error, Errors.PeerHandshakeFailedId, ErrorCategory.NotSpecified, outcome.Address.ToString()));
+            }
+            sink.WriteProgress(new ProgressRecord(ProgressActivityId, "Peer handshakes",
+                $"{_finished} of {_started} peers done, {_succeeded} answered")
+            {
+                PercentComplete = (int)(100L * _finished / _started),
+                CurrentOperation = outcome.Address.ToString(),
+            });
         }
 
         private TorrentInfo? LoadTorrent(string path)

@@ -228,9 +228,8 @@ namespace BitTorrent.PowerShell.Commands
             TorrentBuildResult result;
             try
             {
-                var pump = new HashProgressPump();
-                var job = Task.Run(() => builder.BuildAsync(pump, _cancel.Token));
-                result = pump.Run(this, job, ProgressActivityId, $"Creating torrent '{name}'",
+                result = new HashProgressReporter().Run(this, _cancel.Token, (progress, token) => builder.BuildAsync(progress, token),
+                    ProgressActivityId, $"Creating torrent '{name}'",
                     i => i < files.Count ? files[i].FullPath : null);
             }
             catch (TorrentCreationException ex)

@@ -73,7 +73,7 @@ namespace BitTorrent.PowerShell.Commands
                 SeedTime = MyInvocation.BoundParameters.ContainsKey(nameof(SeedTime)) ? SeedTime : (TimeSpan?)null,
                 SeedRatio = MyInvocation.BoundParameters.ContainsKey(nameof(SeedRatio)) ? SeedRatio : (double?)null,
             };
-            if (!Batch.Add(torrent, DestinationPath, options))
+            if (!Swarm.Add(torrent, DestinationPath, options))
                 WriteWarning($"'{torrent.Name}' ({torrent.InfoHash}) is already in this batch for '{DestinationPath}'; it is taken once.");
         }
 

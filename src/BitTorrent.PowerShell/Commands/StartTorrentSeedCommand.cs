@@ -30,7 +30,7 @@ namespace BitTorrent.PowerShell.Commands
         {
             base.BeginProcessing();
             DataPath = ResolveFolder(DataPath, Errors.DestinationInvalidId);
-            Batch.Verb = "Seeding";
+            Swarm.Verb = "Seeding";
         }
 
         protected override void Queue(TorrentInfo torrent)
@@ -46,7 +46,7 @@ namespace BitTorrent.PowerShell.Commands
                 SeedUntilCancelled = !timed,
                 SeedTime = timed ? Duration : (TimeSpan?)null,
             };
-            if (!Batch.Add(torrent, DataPath, options))
+            if (!Swarm.Add(torrent, DataPath, options))
                 WriteWarning($"'{torrent.Name}' ({torrent.InfoHash}) is already in this batch for '{DataPath}'; it is taken once.");
         }
     }

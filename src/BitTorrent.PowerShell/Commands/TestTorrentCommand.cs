@@ -113,9 +113,9 @@ namespace BitTorrent.PowerShell.Commands
             VerificationResult result;
             try
             {
-                var pump = new HashProgressPump();
-                var job = Task.Run(() => PieceVerifier.VerifyAsync(torrent, location, options, pump, _cancel.Token));
-                result = pump.Run(this, job, ProgressActivityId, $"Verifying '{torrent.Name}'",
+                result = new HashProgressReporter().Run(this, _cancel.Token,
+                    (progress, token) => PieceVerifier.VerifyAsync(torrent, location, options, progress, token),
+                    ProgressActivityId, $"Verifying '{torrent.Name}'",
                     i => i < location.FilePaths.Count ? location.FilePaths[i] : null);
             }
             catch (OperationCanceledException)

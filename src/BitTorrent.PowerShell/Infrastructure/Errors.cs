@@ -2,6 +2,8 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using BitTorrent.Creation;
+using BitTorrent.Download;
+using BitTorrent.Events;
 using BitTorrent.Bencoding;
 using BitTorrent.Metainfo;
 using BitTorrent.Storage;
@@ -26,6 +28,9 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string ListenFailedId = "ListenFailed";
         public const string SeedDataIncompleteId = "SeedDataIncomplete";
         public const string DestinationInvalidId = "DestinationInvalid";
+        public const string NoPeersAvailableId = "NoPeersAvailable";
+        public const string DestinationWriteFailedId = "DestinationWriteFailed";
+        public const string EngineErrorId = "EngineError";
 
         // Trackers (Get-TorrentPeer, Get-TorrentTracker)
         public const string NoTrackersId = "NoTrackers";
@@ -88,6 +93,54 @@ namespace BitTorrent.PowerShell.Infrastructure
             var record = new ErrorRecord(ex, id, category, source);
             record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = action };
             return record;
+        }
+
+        /// <summary>A torrent that failed for a reason the user must act on (or for no known reason: DownloadFailed).
+        /// <paramref name="verb"/> is "Downloading" or "Seeding"; the target is the torrent, or the folder when the
+        /// folder is what must change.</summary>
+        public static ErrorRecord TorrentFailed(DownloadError? error, Exception? exception, string message, string name, object? torrent, string? destination, string verb)
+        {
+            var (id, category, action) = error switch
+            {
+                DownloadError.NoPeersAvailable => (NoPeersAvailableId, ErrorCategory.ResourceUnavailable,
+                    "Check that the trackers or -Peer addresses are reachable and have this torrent; a larger -TimeoutSec waits longer."),
+                DownloadError.DestinationWriteFailed => (DestinationWriteFailedId, ErrorCategory.WriteError,
+                    "Free space in the destination, or fix its permissions; run the command again to resume."),
+                DownloadError.DestinationInvalid => (DestinationInvalidId, ErrorCategory.InvalidArgument,
+                    "Give a folder that exists or can be created (not a file)."),
+                DownloadError.SeedDataIncomplete => (SeedDataIncompleteId, ErrorCategory.InvalidData,
+                    "Give -DataPath the folder that holds the torrent's complete data (check it with Test-Torrent)."),
+                _ => (DownloadFailedId, ErrorCategory.NotSpecified, (string?)null),
+            };
+            object? target = (error == DownloadError.DestinationWriteFailed || error == DownloadError.DestinationInvalid) && destination is not null
+                ? destination
+                : torrent;
+            var record = new ErrorRecord(
+                exception ?? (error is null ? new InvalidOperationException(message) : new DownloadException(error.Value, message)), id, category, target);
+            record.ErrorDetails = new ErrorDetails($"{verb} '{name}' failed: {message}");
+            if (action is not null) record.ErrorDetails.RecommendedAction = action;
+            return record;
+        }
+
+        /// <summary>The session could not listen for peers (the port is taken, or the address is not this machine's).</summary>
+        public static ErrorRecord ListenFailed(System.Net.Sockets.SocketException ex, System.Net.IPAddress? address, int port) =>
+            new ErrorRecord(ex, ListenFailedId, ErrorCategory.ResourceUnavailable, $"{address}:{port}")
+            {
+                ErrorDetails = new ErrorDetails($"Cannot listen for peers on port {port}: {ex.Message}")
+                {
+                    RecommendedAction = "Give another -Port (0 picks a free one) or a -ListenAddress of this machine.",
+                },
+            };
+
+        /// <summary>An engine event of Error severity that no cmdlet handled itself (its torrent is named by info-hash).</summary>
+        public static ErrorRecord EngineError(EngineEvent e)
+        {
+            if (e.Kind == EngineEventKind.TorrentFailed)
+                return TorrentFailed(e.Error, e.Exception, e.Message, e.TorrentName ?? e.InfoHash ?? "torrent", e.InfoHash, null, "Running");
+            return new ErrorRecord(e.Exception ?? new InvalidOperationException(e.Message), EngineErrorId, ErrorCategory.NotSpecified, e.InfoHash)
+            {
+                ErrorDetails = new ErrorDetails(e.ToString()),
+            };
         }
 
         /// <summary>A data path that cannot be used for a torrent.</summary>

@@ -11,6 +11,7 @@ namespace BitTorrent.PowerShell.Infrastructure
         void WriteProgress(ProgressRecord record);
         void WriteVerbose(string text);
         void WriteWarning(string text);
+        void WriteInformation(InformationRecord record);
     }
 
     /// <summary>A cmdlet as a sink. Only valid on the pipeline thread, inside ProcessRecord/EndProcessing.</summary>
@@ -28,5 +29,6 @@ namespace BitTorrent.PowerShell.Infrastructure
         public void WriteProgress(ProgressRecord record) => _cmdlet.CommandRuntime.WriteProgress(_sourceId, record);
         public void WriteVerbose(string text) => _cmdlet.WriteVerbose(text);
         public void WriteWarning(string text) => _cmdlet.WriteWarning(text);
+        public void WriteInformation(InformationRecord record) => _cmdlet.WriteInformation(record);
     }
 }

@@ -20,12 +20,9 @@ namespace BitTorrent.PowerShell.Infrastructure
         protected const string TorrentSet = "Torrent";
         private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
 
-        private protected DownloadBatch Batch { get; } = new DownloadBatch();
+        /// <summary>The command's torrents, run in one TorrentSession.</summary>
+        private protected SwarmSession Swarm { get; } = new SwarmSession();
         private protected List<IPEndPoint> Peers { get; } = new List<IPEndPoint>();
-
-        // One token bucket per direction for the whole command: the caps hold for every torrent together.
-        private RateLimiter? _uploadLimiter;
-        private RateLimiter? _downloadLimiter;
 
         /// <summary>Torrents from Get-TorrentInfo, by value or by property name (Test-Torrent's results carry one).</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = TorrentSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -59,7 +56,7 @@ namespace BitTorrent.PowerShell.Infrastructure
         [ValidateNotNullOrEmpty]
         public string ListenAddress { get; set; } = "::";
 
-        /// <summary>Most torrents running at the same time.</summary>
+        /// <summary>Most torrents checking or downloading at the same time (a torrent that seeds does not count).</summary>
         [Parameter]
         [ValidateRange(1, 64)]
         public int ThrottleLimit { get; set; } = 3;
@@ -108,11 +105,15 @@ namespace BitTorrent.PowerShell.Infrastructure
             if (!IPAddress.TryParse(ListenAddress, out var listen))
                 ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{ListenAddress}' is not an IP address."),
                     Errors.InvalidPeerAddressId, ErrorCategory.InvalidArgument, ListenAddress));
-            if (UploadRateLimit > 0) _uploadLimiter = new RateLimiter(UploadRateLimit);
-            if (DownloadRateLimit > 0) _downloadLimiter = new RateLimiter(DownloadRateLimit);
-            Batch.ListenAddress = listen;
-            Batch.ListenPort = Port;
-            Batch.ThrottleLimit = ThrottleLimit;
+            // One session for the command: one port and one peer id for every torrent, and caps they share.
+            Swarm.SessionOptions = new BitTorrent.Session.TorrentSessionOptions
+            {
+                ListenAddress = listen,
+                ListenPort = Port,
+                UploadRateLimit = UploadRateLimit,
+                DownloadRateLimit = DownloadRateLimit,
+                MaxActiveTorrents = ThrottleLimit,
+            };
         }
 
         protected override void ProcessRecord()
@@ -131,16 +132,16 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         protected override void EndProcessing()
         {
-            if (Batch.Count == 0) return;
+            if (Swarm.Count == 0) return;
             if (AsJob)
             {
-                var job = new TorrentJob(MyInvocation.Line, JobName, (sink, token) => Batch.Run(sink, token));
+                var job = new TorrentJob(MyInvocation.Line, JobName, (sink, token) => Swarm.Run(sink, token));
                 JobRepository.Add(job);
                 job.Start();
                 WriteObject(job);
                 return;
             }
-            Batch.Run(new CmdletSink(this), _cancel.Token);
+            Swarm.Run(new CmdletSink(this), _cancel.Token);
         }
 
         protected override void StopProcessing() => _cancel.Cancel();
@@ -152,8 +153,6 @@ namespace BitTorrent.PowerShell.Infrastructure
             UseTrackers = !NoTracker,
             TrackerOverride = Tracker.Length > 0 ? Tracker : null,
             MaxConnections = MaxPeers,
-            UploadLimiter = _uploadLimiter,
-            DownloadLimiter = _downloadLimiter,
         };
 
         /// <summary>A folder path for output: resolved against the current location; must not be a file.</summary>

@@ -13,8 +13,8 @@ namespace BitTorrent.PowerShell.Infrastructure
 {
     /// <summary>Shared by the cmdlets that query trackers: torrents from -Path/-LiteralPath or TorrentInfo objects,
     /// -Tracker, -TimeoutSec, -Port, -NumWant; the queries run on worker threads (several torrents at once, every
-    /// tracker of a torrent at once) and post events to a queue that only the pipeline thread drains, writing
-    /// records and progress between short waits. StopProcessing cancels everything.</summary>
+    /// tracker of a torrent at once) and post events to the <see cref="EnginePump"/>, which the pipeline thread turns,
+    /// writing records and progress between short waits. StopProcessing cancels everything.</summary>
     public abstract class TrackerCmdletBase : TorrentPathCmdlet, IDisposable
     {
         protected const string TorrentSet = "Torrent";
@@ -22,8 +22,6 @@ namespace BitTorrent.PowerShell.Infrastructure
         /// <summary>Torrents in flight at once; further pipeline input waits (the queue stays bounded).</summary>
         private const int MaxTorrentsInFlight = 8;
         private const int DynamicPortFirst = 49152; // IANA dynamic/private range: 49152–65535
-        private static readonly TimeSpan PumpWait = TimeSpan.FromMilliseconds(100);
-        private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(250);
 
         /// <summary>Torrents as Get-TorrentInfo emits them, by value or by property name (-InputObject is the name
         /// this parameter had before every cmdlet called it -Torrent).</summary>
@@ -56,9 +54,8 @@ namespace BitTorrent.PowerShell.Infrastructure
         public int NumWant { get; set; } = AnnounceRequest.DefaultNumWant;
 
         private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
-        private readonly AutoResetEvent _signal = new AutoResetEvent(false);
         private readonly List<TorrentQuery> _active = new List<TorrentQuery>();
-        private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+        private EnginePump? _pump;
         private TrackerClient? _client;
         private byte[] _peerId = Array.Empty<byte>();
         private uint _key;
@@ -101,6 +98,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             if (!MyInvocation.BoundParameters.ContainsKey(nameof(Port)))
                 Port = DynamicPortFirst + BitConverter.ToUInt16(random, 4) % (65536 - DynamicPortFirst);
             WriteVerbose($"Announcing port {Port} with peer id {System.Text.Encoding.ASCII.GetString(_peerId)}.");
+            _pump = new EnginePump(new CmdletSink(this), _cancel.Token) { Progress = ShowProgress };
         }
 
         protected override void ProcessRecord()
@@ -121,7 +119,8 @@ namespace BitTorrent.PowerShell.Infrastructure
         {
             Pump(untilInFlightBelow: 1);
             if (_progressShown > 0)
-                WriteProgress(new ProgressRecord(1, ProgressActivity, "Done") { RecordType = ProgressRecordType.Completed });
+                _pump!.Sink.WriteProgress(new ProgressRecord(1, ProgressActivity, "Done") { RecordType = ProgressRecordType.Completed });
+            _pump!.RethrowIfStopped();
         }
 
         protected override void StopProcessing() => _cancel.Cancel();
@@ -130,7 +129,7 @@ namespace BitTorrent.PowerShell.Infrastructure
         protected void TrackerOperationDone()
         {
             Interlocked.Increment(ref _trackersDone);
-            _signal.Set();
+            _pump?.Wake();
         }
 
         private void Start(TorrentInfo torrent)
@@ -154,7 +153,9 @@ namespace BitTorrent.PowerShell.Infrastructure
                 Event = TrackerEvent.Started,
             };
             var peerQuery = new TrackerPeerQuery(_client!, list, request, TimeSpan.FromSeconds(TimeoutSec));
-            var query = new TorrentQuery(torrent, peerQuery, _signal)
+            var pump = _pump!;
+            TorrentQuery? query = null;
+            query = new TorrentQuery(torrent, peerQuery, item => pump.Post(_ => OnEvent(query!, item)))
             {
                 GivenOrder = given.SelectMany(t => t).Where(u => !string.IsNullOrWhiteSpace(u)).Select(u => u.Trim()).Distinct().ToArray(),
             };
@@ -162,48 +163,41 @@ namespace BitTorrent.PowerShell.Infrastructure
             _torrentsStarted++;
             WriteVerbose($"Querying {list.All.Count} tracker(s) for '{torrent.Name}' ({torrent.InfoHash}).");
             query.Work = Task.Run(() => RunAsync(query, _cancel.Token));
-            query.Work.ContinueWith(_ => _signal.Set(), TaskScheduler.Default);
+            // Posted after every event the work posted, so the torrent's events are handled before its end.
+            query.Work.ContinueWith(_ => pump.Post(_ => Finished(query)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             _active.Add(query);
         }
 
-        /// <summary>Drains events and finished torrents on the pipeline thread until fewer than
-        /// <paramref name="untilInFlightBelow"/> torrents are in flight (int.MaxValue: drain once, no waiting).</summary>
-        private void Pump(int untilInFlightBelow)
+        /// <summary>One torrent's work ended (pipeline thread, after its events).</summary>
+        private void Finished(TorrentQuery query)
         {
-            while (true)
+            _active.Remove(query);
+            _torrentsDone++;
+            if (query.Work!.IsFaulted && !_cancel.IsCancellationRequested)
             {
-                for (int i = 0; i < _active.Count; i++)
-                {
-                    var query = _active[i];
-                    bool finished = query.Work!.IsCompleted; // read before draining, so no event is left behind
-                    while (query.TryTake(out var item)) OnEvent(query, item);
-                    if (!finished) continue;
-                    _active.RemoveAt(i--);
-                    _torrentsDone++;
-                    if (query.Work.IsFaulted && !_cancel.IsCancellationRequested)
-                    {
-                        var ex = query.Work.Exception!.GetBaseException();
-                        WriteError(new ErrorRecord(ex, Errors.TrackerAnnounceFailedId, ErrorCategory.NotSpecified, query.Torrent));
-                    }
-                    if (!query.Work.IsCanceled && !_cancel.IsCancellationRequested) OnCompleted(query);
-                }
-                ShowProgress();
-                if (_cancel.IsCancellationRequested) return;
-                if (_active.Count < untilInFlightBelow || untilInFlightBelow == int.MaxValue) return;
-                _signal.WaitOne(PumpWait);
+                var ex = query.Work.Exception!.GetBaseException();
+                WriteError(new ErrorRecord(ex, Errors.TrackerAnnounceFailedId, ErrorCategory.NotSpecified, query.Torrent));
             }
+            if (!query.Work.IsCanceled && !_cancel.IsCancellationRequested) OnCompleted(query);
         }
 
-        private void ShowProgress()
+        /// <summary>Turns the pump on the pipeline thread until fewer than <paramref name="untilInFlightBelow"/>
+        /// torrents are in flight (int.MaxValue: one turn, no waiting) or the command is stopped.</summary>
+        private void Pump(int untilInFlightBelow)
         {
-            if (_active.Count == 0 || _sinceProgress.Elapsed < ProgressEvery) return;
+            if (untilInFlightBelow == int.MaxValue) _pump!.Turn();
+            else _pump!.RunUntil(() => _active.Count < untilInFlightBelow);
+        }
+
+        private void ShowProgress(IRecordSink sink)
+        {
+            if (_active.Count == 0) return;
             int done = Volatile.Read(ref _trackersDone), total = Math.Max(1, Volatile.Read(ref _trackersTotal));
             string status = $"{done} of {total} tracker request(s) done; {_torrentsDone} of {_torrentsStarted} torrent(s) finished";
             if (status == _lastProgress) return;
             _lastProgress = status;
-            _sinceProgress.Restart();
             _progressShown++;
-            WriteProgress(new ProgressRecord(1, ProgressActivity, status)
+            sink.WriteProgress(new ProgressRecord(1, ProgressActivity, status)
             {
                 PercentComplete = Math.Min(100, done * 100 / total),
                 CurrentOperation = _active[0].Torrent.Name,
@@ -222,14 +216,13 @@ namespace BitTorrent.PowerShell.Infrastructure
         /// <summary>One torrent being queried: the engine query, and a queue of events from its workers.</summary>
         protected sealed class TorrentQuery
         {
-            private readonly ConcurrentQueue<object> _events = new ConcurrentQueue<object>();
-            private readonly AutoResetEvent _signal;
+            private readonly Action<object> _post;
 
-            internal TorrentQuery(TorrentInfo torrent, TrackerPeerQuery peerQuery, AutoResetEvent signal)
+            internal TorrentQuery(TorrentInfo torrent, TrackerPeerQuery peerQuery, Action<object> post)
             {
                 Torrent = torrent;
                 PeerQuery = peerQuery;
-                _signal = signal;
+                _post = post;
             }
 
             public TorrentInfo Torrent { get; }
@@ -243,13 +236,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             public object? State { get; set; }
 
             /// <summary>Queues an event for the pipeline thread (callable from any thread).</summary>
-            public void Post(object item)
-            {
-                _events.Enqueue(item);
-                _signal.Set();
-            }
-
-            internal bool TryTake(out object item) => _events.TryDequeue(out item!);
+            public void Post(object item) => _post(item);
         }
     }
 }

@@ -26,7 +26,7 @@ namespace BitTorrent.PowerShell.Jobs
         public override string StatusMessage => JobStateInfo.State.ToString();
 
         public override bool HasMoreData =>
-            Output.Count > 0 || Error.Count > 0 || Progress.Count > 0 || Verbose.Count > 0 || Warning.Count > 0;
+            Output.Count > 0 || Error.Count > 0 || Progress.Count > 0 || Verbose.Count > 0 || Warning.Count > 0 || Information.Count > 0;
 
         internal void Start()
         {
@@ -82,6 +82,7 @@ namespace BitTorrent.PowerShell.Jobs
             public void WriteError(ErrorRecord record) { _job._hadError = true; _job.Error.Add(record); }
             public void WriteVerbose(string text) => _job.Verbose.Add(new VerboseRecord(text));
             public void WriteWarning(string text) => _job.Warning.Add(new WarningRecord(text));
+            public void WriteInformation(InformationRecord record) => _job.Information.Add(record);
 
             public void WriteProgress(ProgressRecord record)
             {

@@ -1,7 +1,7 @@
 <#
 .SYNOPSIS
     Runs one Start-TorrentDownload in this (child) pwsh and writes what happened as JSON to -OutFile: the result, the
-    errors, every verbose line, and this process's peak resident memory (VmHWM) and CPU time — so a test can bound the
+    errors, every verbose and warning line, and this process's peak resident memory (VmHWM) and CPU time — so a test can bound the
     memory of the process that downloads, without the test runner's own memory in the way.
 #>
 param(
@@ -15,13 +15,16 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module BitTorrent
 $verbose = [Collections.Generic.List[string]]::new()
+$warnings = [Collections.Generic.List[string]]::new()
 $errors = [Collections.Generic.List[object]]::new()
 $result = $null
 $watch = [Diagnostics.Stopwatch]::StartNew()
 $arguments = @{ LiteralPath = $TorrentPath; DestinationPath = $DestinationPath; NoTracker = $true; TimeoutSec = $TimeoutSec; MaxPeers = $MaxPeers }
 if ($PeerList) { $arguments.Peer = $PeerList -split ',' }
-Start-TorrentDownload @arguments -Verbose -ErrorAction SilentlyContinue -ErrorVariable +err 4>&1 | ForEach-Object {
-    if ($_ -is [System.Management.Automation.VerboseRecord]) { $verbose.Add($_.Message) } else { $result = $_ }
+Start-TorrentDownload @arguments -Verbose -ErrorAction SilentlyContinue -ErrorVariable +err 4>&1 3>&1 | ForEach-Object {
+    if ($_ -is [System.Management.Automation.VerboseRecord]) { $verbose.Add($_.Message) }
+    elseif ($_ -is [System.Management.Automation.WarningRecord]) { $warnings.Add($_.Message) }
+    else { $result = $_ }
 }
 foreach ($e in @($err)) { $errors.Add([pscustomobject]@{ Id = $e.FullyQualifiedErrorId; Message = "$e" }) }
 $status = Get-Content -LiteralPath '/proc/self/status' -ErrorAction SilentlyContinue
@@ -37,6 +40,7 @@ $process = [Diagnostics.Process]::GetCurrentProcess()
     Seconds        = $watch.Elapsed.TotalSeconds
     Errors         = $errors
     Verbose        = $verbose
+    Warnings       = $warnings
     PeakWorkingSetBytes = [long]$hwm * 1024
     CpuSeconds     = $process.TotalProcessorTime.TotalSeconds
 } | ConvertTo-Json -Depth 4 | Set-Content -LiteralPath $OutFile -Encoding utf8

@@ -1,0 +1,182 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Net.Sockets;
+using System.Threading;
+using BitTorrent.Download;
+using BitTorrent.Events;
+using BitTorrent.Metainfo;
+using BitTorrent.Session;
+
+namespace BitTorrent.PowerShell.Infrastructure
+{
+    /// <summary>What Start-TorrentDownload and Start-TorrentSeed do with their torrents: one <see cref="TorrentSession"/>
+    /// for the whole command (one port, one peer id, the command's rate caps, -ThrottleLimit torrents checking or
+    /// downloading at once), reported through the <see cref="EnginePump"/>: a parent progress record and one child per
+    /// torrent at work, the engine's events, each torrent's failure as an error record (through <see cref="Errors"/>)
+    /// and each torrent's result as it ends.</summary>
+    internal sealed class SwarmSession
+    {
+        private const int ParentActivityId = 1;
+        /// <summary>Child progress records per update: a command seeding a thousand torrents shows the busiest few.</summary>
+        private const int MostChildRecords = 16;
+        private readonly List<Entry> _entries = new List<Entry>();
+        private readonly HashSet<string> _infoHashes = new HashSet<string>(StringComparer.Ordinal);
+
+        public TorrentSessionOptions SessionOptions { get; set; } = new TorrentSessionOptions();
+
+        /// <summary>"Downloading" or "Seeding", for the progress activity and error messages.</summary>
+        public string Verb { get; set; } = "Downloading";
+
+        public int Count => _entries.Count;
+
+        /// <summary>Queues a torrent; false (and nothing queued) when the same torrent is already queued: a session
+        /// takes each info-hash once (incoming peers are routed by it).</summary>
+        public bool Add(TorrentInfo torrent, string destination, DownloadOptions options)
+        {
+            if (!_infoHashes.Add(torrent.InfoHash)) return false;
+            _entries.Add(new Entry(torrent, destination, options, ParentActivityId + 1 + _entries.Count));
+            return true;
+        }
+
+        /// <summary>Runs to the end or until the token is cancelled (Ctrl+C, Stop-Job); every torrent then stops
+        /// cleanly and still reports its result.</summary>
+        public void Run(IRecordSink output, CancellationToken stopToken)
+        {
+            using var pump = new EnginePump(output, stopToken);
+            TorrentSession session;
+            try
+            {
+                session = new TorrentSession(SessionOptions);
+            }
+            catch (SocketException ex)
+            {
+                pump.Sink.WriteError(Errors.ListenFailed(ex, SessionOptions.ListenAddress, SessionOptions.ListenPort));
+                return;
+            }
+            var ready = new List<Entry>();
+            pump.Events = session.Events;
+            pump.OnEvent = ReportFailure;
+            pump.Progress = WriteProgress;
+            // Results are written after the turn that drained their torrent's events (its failure first).
+            pump.AfterTurn = sink =>
+            {
+                foreach (var entry in ready) Report(entry, sink);
+                ready.Clear();
+            };
+            Func<bool> allReported = () =>
+            {
+                ready.AddRange(_entries.Where(e => !e.Reported && e.Handle is not null && e.Handle.Finished.IsCompleted));
+                foreach (var entry in ready) entry.Reported = true;
+                return _entries.All(e => e.Reported);
+            };
+            try
+            {
+                foreach (var entry in _entries) entry.Handle = session.Add(entry.Torrent, entry.Destination, entry.Options);
+                pump.RunUntil(allReported);
+            }
+            finally
+            {
+                // Whatever happens on this thread, no torrent keeps running after the cmdlet returns: the session stops
+                // them all (bounded), then what they said last and their results are written.
+                session.Dispose();
+                foreach (var entry in _entries.Where(e => e.Handle is null)) entry.Reported = true; // never added (the add threw)
+                pump.RunUntil(allReported, untilDoneEvenIfStopped: true);
+                foreach (var entry in _entries.Where(e => e.ProgressShown))
+                    pump.Sink.WriteProgress(new ProgressRecord(entry.ActivityId, Activity(entry), "Done") { ParentActivityId = ParentActivityId, RecordType = ProgressRecordType.Completed });
+                pump.Sink.WriteProgress(new ProgressRecord(ParentActivityId, ParentActivity(), "Done") { RecordType = ProgressRecordType.Completed });
+            }
+            pump.RethrowIfStopped();
+        }
+
+        /// <summary>A torrent's failure, as an error record naming the torrent (the generic routing knows no verb).</summary>
+        private bool ReportFailure(EngineEvent e)
+        {
+            if (e.Kind != EngineEventKind.TorrentFailed) return false;
+            var entry = _entries.FirstOrDefault(x => x.Torrent.InfoHash == e.InfoHash);
+            if (entry is null) return false;
+            entry.Errors.Add(Errors.TorrentFailed(e.Error, e.Exception, e.Message, entry.Torrent.Name, entry.Torrent, entry.Destination, Verb));
+            return true;
+        }
+
+        private void Report(Entry entry, IRecordSink sink)
+        {
+            foreach (var error in entry.Errors) sink.WriteError(error);
+            entry.Errors.Clear();
+            if (entry.ProgressShown)
+            {
+                sink.WriteProgress(new ProgressRecord(entry.ActivityId, Activity(entry), "Done") { ParentActivityId = ParentActivityId, RecordType = ProgressRecordType.Completed });
+                entry.ProgressShown = false;
+            }
+            sink.WriteObject(entry.Handle!.Finished.Result.Result);
+        }
+
+        private void WriteProgress(IRecordSink sink)
+        {
+            long wanted = 0, verified = 0;
+            double rate = 0;
+            var working = new List<(Entry Entry, DownloadStatus Status)>();
+            foreach (var entry in _entries)
+            {
+                var status = entry.Handle?.GetStatus();
+                if (status is null) { wanted += entry.Torrent.TotalSize; continue; }
+                wanted += status.TotalWanted;
+                verified += status.BytesVerified;
+                rate += status.DownloadRate;
+                if (!entry.Reported && IsWorking(entry.Handle!.State)) working.Add((entry, status));
+            }
+            sink.WriteProgress(new ProgressRecord(ParentActivityId, ParentActivity(),
+                $"{Units.FormatBytes(verified)} of {Units.FormatBytes(wanted)} · {Units.FormatRate(rate)}")
+            {
+                PercentComplete = wanted == 0 ? 100 : (int)Math.Min(100, 100 * verified / wanted),
+            });
+            // Checking and downloading first (they are few: -ThrottleLimit), then the seeds moving the most data.
+            foreach (var (entry, s) in working.OrderBy(w => w.Status.State == DownloadState.Seeding ? 1 : 0)
+                         .ThenByDescending(w => w.Status.UploadRate + w.Status.DownloadRate).Take(MostChildRecords))
+            {
+                string peers = $"{s.ConnectedPeers} peer{(s.ConnectedPeers == 1 ? "" : "s")}";
+                string description = s.State == DownloadState.Checking
+                    ? "Checking existing data"
+                    : s.State == DownloadState.Seeding
+                        ? $"Seeding · {Units.FormatBytes(s.BytesUploaded)} uploaded · {Units.FormatRate(s.UploadRate)} · {peers}"
+                        : $"{Units.FormatBytes(s.BytesVerified)} of {Units.FormatBytes(s.TotalWanted)} · {Units.FormatRate(s.DownloadRate)} · {peers}";
+                entry.ProgressShown = true;
+                sink.WriteProgress(new ProgressRecord(entry.ActivityId, Activity(entry), description)
+                {
+                    ParentActivityId = ParentActivityId,
+                    PercentComplete = (int)Math.Min(100, s.PercentComplete),
+                    SecondsRemaining = s.SecondsRemaining,
+                });
+            }
+        }
+
+        private static bool IsWorking(TorrentState state) =>
+            state == TorrentState.Checking || state == TorrentState.Downloading || state == TorrentState.Seeding;
+
+        private string ParentActivity() => _entries.Count == 1 ? $"{Verb} 1 torrent" : $"{Verb} {_entries.Count} torrents";
+
+        private string Activity(Entry entry) => $"{Verb} {entry.Torrent.Name}";
+
+        private sealed class Entry
+        {
+            public Entry(TorrentInfo torrent, string destination, DownloadOptions options, int activityId)
+            {
+                Torrent = torrent;
+                Destination = destination;
+                Options = options;
+                ActivityId = activityId;
+            }
+
+            public TorrentInfo Torrent { get; }
+            public string Destination { get; }
+            public DownloadOptions Options { get; }
+            public int ActivityId { get; }
+            public SessionTorrent? Handle { get; set; }
+            public bool Reported { get; set; }
+            public bool ProgressShown { get; set; }
+            /// <summary>Its failure, drained from the events, written just before its result.</summary>
+            public List<ErrorRecord> Errors { get; } = new List<ErrorRecord>();
+        }
+    }
+}
