@@ -197,7 +197,9 @@ namespace BitTorrent.Metainfo
                         AddUrl(webSeeds, "ws", raw, MagnetUriError.InvalidWebSeed, ignored);
                         break;
                     case "x.pe":
-                        if (PercentEncoding.TryDecode(raw, plusIsSpace: false, out var pe) && PeerAddress.TryParse(pe, out var peer))
+                        // A scoped IPv6 address (fe80::1%eth0) names an interface of the link's author, not a peer.
+                        if (PercentEncoding.TryDecode(raw, plusIsSpace: false, out var pe) && PeerAddress.TryParse(pe, out var peer)
+                            && !(peer.Address is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } v6 && v6.ScopeId != 0))
                         {
                             if (peerKeys.Add(peer.ToString())) peers.Add(peer);
                         }

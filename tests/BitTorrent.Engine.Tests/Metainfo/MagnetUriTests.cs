@@ -104,14 +104,15 @@ public sealed class MagnetUriTests
     public void Bad_optional_parameters_are_left_out_and_listed()
     {
         var m = MagnetUri.Parse($"magnet:?xt=urn:btih:{Hash}&tr=&tr=%G0&tr=not%20a%20url&tr=http://ok/a&tr=http://ok/a" +
-            "&ws=relative/path&x.pe=1.2.3:80&x.pe=10.0.0.1:0&x.pe=::1:80&x.pe=10.0.0.1:70000&x.pe=10.0.0.2:80&x.pe=10.0.0.2:80&xl=-5&xl=abc");
+            "&ws=relative/path&x.pe=1.2.3:80&x.pe=10.0.0.1:0&x.pe=::1:80&x.pe=10.0.0.1:70000&x.pe=10.0.0.2:80&x.pe=10.0.0.2:80&x.pe=[fe80::1%25eth0]:80" +
+            "&xl=-5&xl=abc");
         Assert.Equal(new[] { "http://ok/a" }, m.Trackers);
         Assert.Empty(m.WebSeeds);
         Assert.Equal(new[] { "10.0.0.2:80" }, m.Peers.Select(p => p.ToString()));
         Assert.Null(m.ExactLength);
         Assert.Equal(3, m.Ignored.Count(i => i.Error == MagnetUriError.InvalidTracker));
         Assert.Equal(1, m.Ignored.Count(i => i.Error == MagnetUriError.InvalidWebSeed));
-        Assert.Equal(4, m.Ignored.Count(i => i.Error == MagnetUriError.InvalidPeerAddress));
+        Assert.Equal(5, m.Ignored.Count(i => i.Error == MagnetUriError.InvalidPeerAddress));   // a scoped IPv6 address too
         Assert.Equal(2, m.Ignored.Count(i => i.Error == MagnetUriError.InvalidExactLength));
     }
 
