@@ -64,8 +64,9 @@ namespace BitTorrent.Wire
 
         /// <summary>Reads a ut_metadata message. False for an unknown <c>msg_type</c> (BEP 9: ignore it). Throws
         /// <see cref="PeerProtocolException"/> for a message over 17 KiB, one that is not a dictionary, lacks
-        /// <c>msg_type</c> or <c>piece</c>, has a piece index no metadata can have, or is data without a sane
-        /// <c>total_size</c> or with a block over 16 KiB: the peer is broken or hostile, and is dropped.</summary>
+        /// <c>msg_type</c> or <c>piece</c>, has a negative piece, or is data for a block no metadata can have, without
+        /// a sane <c>total_size</c> or with a block over 16 KiB: the peer is broken or hostile, and is dropped.
+        /// (A request past the end is decoded: it gets a reject.)</summary>
         public static bool TryDecode(ReadOnlyMemory<byte> payload, out UtMetadataMessage message)
         {
             message = default;
@@ -85,12 +86,13 @@ namespace BitTorrent.Wire
             if (dict["msg_type"] is not BInteger type) throw Invalid(PeerProtocolError.InvalidMetadataMessage, "A ut_metadata message has no integer msg_type.");
             if (dict["piece"] is not BInteger piece) throw Invalid(PeerProtocolError.InvalidMetadataMessage, "A ut_metadata message has no integer piece.");
             if (type.Value < 0 || type.Value > 2) return false;
-            if (piece.Value < 0 || piece.Value >= MaxBlocks)
-                throw Invalid(PeerProtocolError.InvalidMetadataMessage, $"A ut_metadata message for block {piece.Value}; metadata has at most {MaxBlocks}.");
+            if (piece.Value < 0 || piece.Value > int.MaxValue)
+                throw Invalid(PeerProtocolError.InvalidMetadataMessage, $"A ut_metadata message for block {piece.Value}.");
 
             var kind = (UtMetadataMessageType)type.Value;
             if (kind != UtMetadataMessageType.Data)
             {
+                // A request past the end is answered with a reject (BEP 9), not a disconnect: the server decides.
                 // Bytes after the dictionary of a request or reject mean nothing; they are not an error.
                 message = new UtMetadataMessage(kind, (int)piece.Value, 0, ReadOnlyMemory<byte>.Empty);
                 return true;
@@ -98,6 +100,8 @@ namespace BitTorrent.Wire
             if (dict["total_size"] is not BInteger total || total.Value <= 0 || total.Value > MaxMetadataSize)
                 throw Invalid(PeerProtocolError.InvalidMetadataSize,
                     $"A ut_metadata data message without a total_size between 1 and {MaxMetadataSize}.");
+            if (piece.Value >= MaxBlocks)
+                throw Invalid(PeerProtocolError.InvalidMetadataMessage, $"A ut_metadata block {piece.Value}; metadata has at most {MaxBlocks}.");
             var data = payload.Slice(consumed);
             if (data.Length > BlockSize)
                 throw Invalid(PeerProtocolError.InvalidMetadataMessage, $"A ut_metadata block of {data.Length} bytes; blocks are at most {BlockSize}.");

@@ -42,7 +42,8 @@ public sealed class UtMetadataMessageTests
     [InlineData("d8:msg_typei0ee", PeerProtocolError.InvalidMetadataMessage)]                   // no piece
     [InlineData("d8:msg_type1:05:piecei0ee", PeerProtocolError.InvalidMetadataMessage)]         // msg_type not an integer
     [InlineData("d8:msg_typei0e5:piecei-1ee", PeerProtocolError.InvalidMetadataMessage)]
-    [InlineData("d8:msg_typei0e5:piecei611ee", PeerProtocolError.InvalidMetadataMessage)]       // past 10 MB of blocks
+    [InlineData("d8:msg_typei0e5:piecei2147483648ee", PeerProtocolError.InvalidMetadataMessage)]
+    [InlineData("d8:msg_typei1e5:piecei611e10:total_sizei100eexyz", PeerProtocolError.InvalidMetadataMessage)]   // data past 10 MB of blocks
     [InlineData("d8:msg_typei1e5:piecei0eexyz", PeerProtocolError.InvalidMetadataSize)]         // data without total_size
     [InlineData("d8:msg_typei1e5:piecei0e10:total_sizei0eexyz", PeerProtocolError.InvalidMetadataSize)]
     [InlineData("d8:msg_typei1e5:piecei0e10:total_sizei-5eexyz", PeerProtocolError.InvalidMetadataSize)]
@@ -306,6 +307,8 @@ public sealed class MetadataServerTests
         Assert.True(UtMetadataMessage.TryDecode(last.Payload, out var m));
         Assert.Equal(metadata.AsSpan(32768).ToArray(), m.Data.ToArray());
         Assert.Equal(40_000, m.TotalSize);
+        Assert.True(UtMetadataMessage.TryDecode("d8:msg_typei0e5:piecei5000ee"u8.ToArray(), out var far));   // decoded, then rejected
+        Assert.Equal(UtMetadataMessageType.Reject, server.HandleRequest("p", far.Piece).Type);
         var beyond = server.HandleRequest("p", 3);
         Assert.Equal(UtMetadataMessageType.Reject, beyond.Type);
         Assert.True(UtMetadataMessage.TryDecode(beyond.Payload, out var reject));
