@@ -92,6 +92,21 @@ public sealed class MagnetUriTests
     }
 
     [Fact]
+    public void The_costliest_link_within_the_limits_parses_quickly()
+    {
+        // Every parameter a full range, every tracker distinct: bounded work, not a hang.
+        var parts = Enumerable.Range(0, MagnetUri.MaxParameters / 2).Select(i => "so=0-10000")
+            .Concat(Enumerable.Range(0, MagnetUri.MaxParameters / 2 - 1).Select(i => $"tr=http://t{i}/a"));
+        string text = $"magnet:?xt=urn:btih:{Hash}&" + string.Join("&", parts);
+        Assert.True(text.Length <= MagnetUri.MaxLength);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var m = MagnetUri.Parse(text);
+        Assert.Equal(10_001, m.SelectedFiles!.Count);
+        Assert.Equal(MagnetUri.MaxParameters / 2 - 1, m.Trackers.Count);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
     public void The_same_hash_twice_is_one_hash_and_other_topics_are_ignored()
     {
         var m = MagnetUri.Parse($"magnet:?xt.1=urn:btih:{Hash}&xt.2=urn:btih:{Hash.ToUpperInvariant()}&xt=urn:ed2k:31D6CFE0D16AE931B73C59D7E0C089C0");
