@@ -3,7 +3,7 @@
 
 Small valid inputs are what AFL mutates best: one of each message kind, reply shape and torrent layout the
 engine handles. The real .torrent files from webtorrent-fixtures are copied next to them (when npm installed them). Run:
-    python3 tests/Fuzz/make-seeds.py
+    python3 tests/Fuzz/make-seeds.py [target ...]
 """
 import hashlib
 import os
@@ -136,10 +136,68 @@ def tracker_udp_seeds():
     write("tracker-udp", "error", b"\x01" + struct.pack(">II", 3, 7) + b"torrent not registered")
 
 
+HASH = "0123456789abcdef0123456789abcdef01234567"
+V2 = "c5a3d1f2b4e6a8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8e0f2a4b6c8"
+
+
+def magnet_seeds():
+    for name, text in {
+        "full": "magnet:?xt=urn:btih:%s&xt=urn:btmh:1220%s&dn=My+file%%20%%C3%%A9&xl=12345"
+                "&tr=udp%%3A%%2F%%2F127.0.0.1%%3A6969%%2Fannounce&tr.1=http://127.0.0.1/a&ws=http%%3A%%2F%%2F127.0.0.1%%2Ff"
+                "&x.pe=127.0.0.1:6881&x.pe=[::1]:51413&x.pe=peer.example:7000&so=0,2,4-6" % (HASH, V2),
+        "base32": "magnet:?xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH&dn=x",
+        "bare-hex": HASH,
+        "bare-base32": "AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH",
+        "v2-only": "magnet:?xt=urn:btmh:1220%s" % V2,
+        "bad-so": "magnet:?xt=urn:btih:%s&so=5-2,-4,4-,10001,1-2-3,7" % HASH,
+        "bad-peers": "magnet:?xt=urn:btih:%s&x.pe=1.2.3:80&x.pe=::1:80&x.pe=[fe80::1%%25eth0]:80&tr=&tr=%%G0" % HASH,
+        "no-hash": "magnet:?dn=x&tr=http://127.0.0.1/a",
+        "other-urn": "magnet:?xt=urn:ed2k:31D6CFE0D16AE931B73C59D7E0C089C0&xt=urn:btih:%s" % HASH,
+    }.items():
+        write("magnet", name, text.encode("utf-8"))
+
+
+def ut_metadata_seeds():
+    # First byte: metadata size = 1 + byte * 300 (all zero bytes); then [2-byte length][payload] frames.
+    def framed(*payloads):
+        return b"".join(struct.pack(">H", len(p)) + p for p in payloads)
+
+    write("ut_metadata", "complete", bytes([1]) + framed(bencode({"msg_type": 1, "piece": 0, "total_size": 301}) + bytes(301)))
+    size = 1 + 55 * 300  # 16501 bytes: two blocks, the last 117
+    data0 = bencode({"msg_type": 1, "piece": 0, "total_size": size}) + bytes(16384)
+    data1 = bencode({"msg_type": 1, "piece": 1, "total_size": size}) + bytes(size - 16384)
+    write("ut_metadata", "two-blocks", bytes([55]) + framed(data0, data1))
+    write("ut_metadata", "request-reject", bytes([3]) + framed(bencode({"msg_type": 0, "piece": 0}), bencode({"msg_type": 2, "piece": 0}),
+                                                                 bencode({"msg_type": 0, "piece": 9})))
+    write("ut_metadata", "mismatch", bytes([0]) + framed(bencode({"msg_type": 1, "piece": 0, "total_size": 1}) + b"x"))
+    write("ut_metadata", "unknown-type", bytes([1]) + framed(bencode({"msg_type": 7, "piece": 0}), b"garbage"))
+
+
+def ut_pex_seeds():
+    v6 = bytes(15) + b"\x01" + struct.pack(">H", 6882)
+    write("ut_pex", "full", bencode({"added": compact4(("10.0.0.1", 6881), ("10.0.0.2", 51413)), "added.f": b"\x12\x01",
+                                      "added6": v6, "added6.f": b"\x04", "dropped": compact4(("10.0.0.3", 1)), "dropped6": b""}))
+    write("ut_pex", "hostile", bencode({"added": compact4(("0.0.0.0", 1), ("10.0.0.1", 0), ("224.0.0.1", 5), ("127.0.0.1", 6881), ("10.0.0.9", 9)),
+                                         "dropped": compact4(("10.0.0.9", 9)) + b"xyz"}))
+    write("ut_pex", "no-flags", bencode({"added": compact4(("10.1.1.1", 80))}))
+
+
+def lsd_seeds():
+    head = "BT-SEARCH * HTTP/1.1\r\nHost: 239.192.152.143:6771\r\nPort: 6881\r\n"
+    write("lsd", "one", (head + "Infohash: %s\r\ncookie: 1a2b\r\n\r\n\r\n" % HASH).encode())
+    write("lsd", "several", (head + "Infohash: %s\r\nInfohash: %s\r\nInfohash: xyz\r\nX-Other: 1\r\n\r\n" % (HASH, "f" * 40)).encode())
+    write("lsd", "own", (head + "Infohash: %s\r\ncookie: ffff\r\n\r\n" % HASH).encode())
+    write("lsd", "bad-port", "BT-SEARCH * HTTP/1.1\nPort: 0\nInfohash: {}\n\n".format(HASH).encode())
+
+
+TARGETS = {
+    "bencode": bencode_seeds, "metainfo": metainfo_seeds, "wire": wire_seeds, "tracker-http": tracker_http_seeds,
+    "tracker-udp": tracker_udp_seeds, "magnet": magnet_seeds, "ut_metadata": ut_metadata_seeds, "ut_pex": ut_pex_seeds,
+    "lsd": lsd_seeds,
+}
+
 if __name__ == "__main__":
-    bencode_seeds()
-    metainfo_seeds()
-    wire_seeds()
-    tracker_http_seeds()
-    tracker_udp_seeds()
+    # With target names, only those corpora get their seeds (the others keep what afl-cmin left them).
+    for target in sys.argv[1:] or TARGETS:
+        TARGETS[target]()
     sys.exit(0)

@@ -1,20 +1,17 @@
 using System;
 using System.Collections.Generic;
-using System.Text;
 
 namespace BitTorrent.Metainfo
 {
-    /// <summary>Builds magnet URIs (BEP 9): xt=urn:btih, dn, tr, ws.</summary>
+    /// <summary>Builds magnet URIs (BEP 9): xt=urn:btih, dn, tr, ws. Kept for its callers; <see cref="MagnetUri"/>
+    /// does the work (and parses them too).</summary>
     public static class MagnetLink
     {
         public static string Build(string infoHashHex, string? name, IEnumerable<string> trackers, IEnumerable<string>? webSeeds = null)
         {
-            var sb = new StringBuilder("magnet:?xt=urn:btih:").Append(infoHashHex);
-            if (!string.IsNullOrEmpty(name)) sb.Append("&dn=").Append(Uri.EscapeDataString(name));
-            foreach (var t in trackers) sb.Append("&tr=").Append(Uri.EscapeDataString(t));
-            if (webSeeds is not null)
-                foreach (var w in webSeeds) sb.Append("&ws=").Append(Uri.EscapeDataString(w));
-            return sb.ToString();
+            if (!Hex.TryParse(infoHashHex, out var hash) || hash.Length != 20)
+                throw new ArgumentException("A v1 info-hash is 40 hex digits.", nameof(infoHashHex));
+            return MagnetUri.Create(hash, name, trackers, webSeeds).ToString();
         }
     }
 }

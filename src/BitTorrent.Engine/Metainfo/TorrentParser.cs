@@ -100,7 +100,7 @@ namespace BitTorrent.Metainfo
             result.CreatedBy = TextOf(dict["created by"]);
             if (dict["creation date"] is BInteger created && created.Value > 0 && created.Value < 253402300800L)
                 result.CreationDate = DateTimeOffset.FromUnixTimeSeconds(created.Value);
-            result.MagnetUri = MagnetLink.Build(result.InfoHash, result.Name, result.Trackers, result.WebSeeds);
+            result.MagnetUri = Metainfo.MagnetUri.FromTorrent(result).ToString();
             result.Warnings = warnings;
             return result;
         }

@@ -20,6 +20,9 @@ namespace BitTorrent.Wire
         /// <summary>Most entries kept from the m dictionary (extended ids are one byte).</summary>
         public const int MaxExtensions = 255;
 
+        /// <summary>Longest extension name kept from the m dictionary, in bytes (real ones are under 20).</summary>
+        public const int MaxExtensionNameLength = 64;
+
         private static readonly BencodeLimits DecodeLimits = new BencodeLimits
         {
             MaxInputBytes = MaxEncodedLength,
@@ -33,8 +36,12 @@ namespace BitTorrent.Wire
         private ExtendedHandshake(BDictionary dictionary) => Dictionary = dictionary;
 
         /// <summary>Extension name → the extended message id to use when sending it to this peer (1–255). Names
-        /// mapped to 0 (BEP 10: "disabled") are left out.</summary>
+        /// mapped to 0 (BEP 10: "disabled") are in <see cref="DisabledExtensions"/> instead.</summary>
         public SortedDictionary<string, byte> Extensions { get; } = new SortedDictionary<string, byte>(StringComparer.Ordinal);
+
+        /// <summary>Names the handshake maps to 0: BEP 10 handshakes after the first are deltas, and 0 turns an
+        /// extension off (see <see cref="PeerExtensionTable"/>). Encoded as 0.</summary>
+        public SortedSet<string> DisabledExtensions { get; } = new SortedSet<string>(StringComparer.Ordinal);
 
         /// <summary><c>v</c>: client name and version as the peer tells it.</summary>
         public string? ClientName { get; set; }
@@ -52,8 +59,13 @@ namespace BitTorrent.Wire
         public IPAddress? Ipv4 { get; set; }
         public IPAddress? Ipv6 { get; set; }
 
-        /// <summary><c>metadata_size</c> (BEP 9): bytes in the info dictionary.</summary>
+        /// <summary><c>metadata_size</c> (BEP 9): bytes in the info dictionary, as the peer says it (any integer:
+        /// a negative or huge one is the peer's fault and <see cref="MetadataDownload{TPeer}"/> drops it for that).</summary>
         public long? MetadataSize { get; set; }
+
+        /// <summary>True when <see cref="MetadataSize"/> is one we would fetch: above 0 and at most
+        /// <see cref="UtMetadataMessage.MaxMetadataSize"/>.</summary>
+        public bool HasUsableMetadataSize => MetadataSize is long size && size > 0 && size <= UtMetadataMessage.MaxMetadataSize;
 
         /// <summary><c>upload_only</c> (libtorrent, BEP 21): the peer only uploads (a seed or a partial seed).</summary>
         public bool? UploadOnly { get; set; }
@@ -84,9 +96,11 @@ namespace BitTorrent.Wire
             {
                 foreach (var entry in m)
                 {
-                    if (handshake.Extensions.Count >= MaxExtensions) break;
-                    if (entry.Value is BInteger id && id.Value > 0 && id.Value <= 255 && entry.Key.Length > 0 && entry.Key.Length <= 64)
-                        handshake.Extensions[entry.Key.ToDisplayString()] = (byte)id.Value;
+                    if (handshake.Extensions.Count + handshake.DisabledExtensions.Count >= MaxExtensions) break;
+                    if (entry.Value is not BInteger id || entry.Key.Length == 0 || entry.Key.Length > MaxExtensionNameLength) continue;
+                    string name = entry.Key.ToDisplayString();
+                    if (id.Value == 0) handshake.DisabledExtensions.Add(name);
+                    else if (id.Value > 0 && id.Value <= 255) handshake.Extensions[name] = (byte)id.Value;
                 }
             }
             if (dict["v"] is BString v)
@@ -99,7 +113,7 @@ namespace BitTorrent.Wire
             handshake.YourIp = ReadAddress(dict["yourip"], 4, 16);
             handshake.Ipv4 = ReadAddress(dict["ipv4"], 4);
             handshake.Ipv6 = ReadAddress(dict["ipv6"], 16);
-            if (dict["metadata_size"] is BInteger size && size.Value > 0) handshake.MetadataSize = size.Value;
+            if (dict["metadata_size"] is BInteger size) handshake.MetadataSize = size.Value;
             if (dict["upload_only"] is BInteger uploadOnly) handshake.UploadOnly = uploadOnly.Value != 0;
             return handshake;
         }
@@ -112,6 +126,8 @@ namespace BitTorrent.Wire
             foreach (var entry in Dictionary) dict.Set(entry.Key, entry.Value);
             var m = new BDictionary();
             foreach (var extension in Extensions) m.Set(extension.Key, new BInteger(extension.Value));
+            foreach (var disabled in DisabledExtensions)
+                if (!Extensions.ContainsKey(disabled)) m.Set(disabled, new BInteger(0));
             dict.Set("m", m);
             if (ClientName is not null) dict.Set("v", new BString(ClientName));
             if (ListenPort is int port) dict.Set("p", new BInteger(port));
@@ -124,11 +140,41 @@ namespace BitTorrent.Wire
             return BencodeEncoder.Encode(dict);
         }
 
+        /// <summary>Our own handshake: ut_metadata and ut_pex under our ids (<see cref="ExtensionIds"/>), neither
+        /// for a private torrent (BEP 27: no PEX; libtorrent turns ut_metadata off too), <c>metadata_size</c> when we
+        /// have the metadata and serve it, and <c>upload_only</c> (BEP 21) only when it is true and we
+        /// have the metadata (libtorrent: a magnet without metadata must not look finished).</summary>
+        public static ExtendedHandshake CreateLocal(string clientName, int requestQueueLength, int? listenPort = null, IPAddress? yourIp = null,
+            long? metadataSize = null, bool uploadOnly = false, bool isPrivate = false)
+        {
+            bool hasMetadata = metadataSize is > 0;
+            var handshake = new ExtendedHandshake
+            {
+                ClientName = clientName,
+                RequestQueueLength = requestQueueLength,
+                ListenPort = listenPort is > 0 and <= 65535 ? listenPort : null,
+                YourIp = yourIp is { IsIPv4MappedToIPv6: true } ? yourIp.MapToIPv4() : yourIp,
+            };
+            if (!isPrivate)
+            {
+                handshake.Extensions[ExtensionNames.UtMetadata] = ExtensionIds.UtMetadata;
+                handshake.Extensions[ExtensionNames.UtPex] = ExtensionIds.UtPex;
+                if (hasMetadata) handshake.MetadataSize = metadataSize;
+            }
+            if (uploadOnly && hasMetadata) handshake.UploadOnly = true;
+            return handshake;
+        }
+
         private static IPAddress? ReadAddress(BValue? value, params int[] lengths)
         {
             if (value is not BString s) return null;
             foreach (int length in lengths)
-                if (s.Length == length) return new IPAddress(s.Bytes);
+            {
+                if (s.Length != length) continue;
+                var address = new IPAddress(s.Bytes);
+                // An IPv4 address sent in its IPv6-mapped form is the IPv4 address (libtorrent does the same).
+                return address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+            }
             return null;
         }
 

@@ -195,7 +195,7 @@ namespace BitTorrent.Wire
                                 result.ListenPort = extended.ListenPort;
                                 result.RequestQueue = extended.RequestQueueLength;
                                 result.YourIp = extended.YourIp?.ToString();
-                                result.MetadataSize = extended.MetadataSize;
+                                result.MetadataSize = extended.MetadataSize > 0 ? extended.MetadataSize : null;   // 0 or less: none to offer
                                 result.UploadOnly = extended.UploadOnly;
                                 extendedKnown = true;
                                 break;

@@ -32,6 +32,23 @@ namespace BitTorrent.Wire
 
         /// <summary>A BEP 10 extended handshake that is not a bencoded dictionary within the limits.</summary>
         InvalidExtendedHandshake,
+
+        /// <summary>A BEP 9 ut_metadata message that is not a dictionary with msg_type and piece, names a block
+        /// outside the metadata, or carries a block of the wrong size.</summary>
+        InvalidMetadataMessage,
+
+        /// <summary>A metadata_size (handshake) or total_size (data) that is negative, above our 10 MB limit, or
+        /// disagrees with the size the peer gave before.</summary>
+        InvalidMetadataSize,
+
+        /// <summary>Far more ut_metadata requests than the metadata has blocks, within a minute.</summary>
+        MetadataRequestFlood,
+
+        /// <summary>A BEP 11 ut_pex message that is not a bencoded dictionary within 500 KiB.</summary>
+        InvalidPexMessage,
+
+        /// <summary>More ut_pex messages than BEP 11's one a minute allows, beyond a small burst.</summary>
+        PexFlood,
     }
 
     /// <summary>The peer broke the protocol. The connection must be closed; the message that caused it was never

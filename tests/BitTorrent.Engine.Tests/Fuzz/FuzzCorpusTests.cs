@@ -105,6 +105,7 @@ public sealed class FuzzCorpusTests
         Assert.True(FuzzTargets.IsExpected(new TorrentFormatException(TorrentError.InvalidBencoding, "x")));
         Assert.True(FuzzTargets.IsExpected(new PeerProtocolException(PeerProtocolError.MalformedMessage, "x")));
         Assert.True(FuzzTargets.IsExpected(new TrackerException(TrackerError.InvalidResponse, "http://127.0.0.1/", "x")));
+        Assert.True(FuzzTargets.IsExpected(new MagnetUriException(MagnetUriError.InvalidInfoHash, "xt", "x")));
         Assert.False(FuzzTargets.IsExpected(new IndexOutOfRangeException()));
         Assert.False(FuzzTargets.IsExpected(new NullReferenceException()));
         Assert.False(FuzzTargets.IsExpected(new OverflowException()));

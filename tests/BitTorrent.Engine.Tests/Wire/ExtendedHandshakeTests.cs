@@ -94,3 +94,110 @@ public class ExtendedHandshakeTests
         Assert.Equal(ExtendedHandshake.MaxClientNameLength, hs.ClientName!.Length);
     }
 }
+
+public class ExtendedHandshakeDeltaTests
+{
+    [Fact]
+    public void Zero_ids_are_kept_as_disabled_and_encoded_back_as_zero()
+    {
+        var hs = ExtendedHandshake.Decode("d1:md6:ut_pexi0e11:ut_metadatai3eee"u8);
+        Assert.Equal(new[] { "ut_pex" }, hs.DisabledExtensions);
+        Assert.Equal(3, hs.Extensions["ut_metadata"]);
+        var back = ExtendedHandshake.Decode(hs.Encode());
+        Assert.Equal(hs.DisabledExtensions, back.DisabledExtensions);
+        Assert.Equal(hs.Extensions, back.Extensions);
+    }
+
+    [Fact]
+    public void Later_handshakes_are_additive_deltas()
+    {
+        var table = new PeerExtensionTable();
+        table.Apply(ExtendedHandshake.Decode("d1:md11:ut_metadatai2e6:ut_pexi1eee"u8));
+        table.Apply(ExtendedHandshake.Decode("d1:md6:ut_pexi0e11:lt_donthavei7eee"u8));   // pex off, a new one on
+        table.Apply(ExtendedHandshake.Decode("d1:md11:ut_metadatai9eee"u8));                 // renumbered
+        table.Apply(ExtendedHandshake.Decode("d1:v1:xe"u8));                                  // no m: nothing changes
+        Assert.True(table.TryGetId("ut_metadata", out byte metadataId));
+        Assert.Equal(9, metadataId);
+        Assert.False(table.Supports("ut_pex"));
+        Assert.True(table.TryGetId("lt_donthave", out byte donthave));
+        Assert.Equal(7, donthave);
+        Assert.Equal(2, table.Count);
+        Assert.Equal(4, table.HandshakeCount);
+    }
+
+    [Fact]
+    public void The_table_stays_bounded_however_many_deltas_arrive()
+    {
+        var table = new PeerExtensionTable();
+        for (int round = 0; round < 10; round++)
+        {
+            var hs = new ExtendedHandshake();
+            for (int i = 0; i < ExtendedHandshake.MaxExtensions; i++) hs.Extensions[$"x{round}_{i}"] = 1;
+            table.Apply(ExtendedHandshake.Decode(hs.Encode()));
+        }
+        Assert.Equal(ExtendedHandshake.MaxExtensions, table.Count);
+    }
+
+    [Fact]
+    public void M_entries_and_names_are_bounded_on_decode()
+    {
+        var sb = new StringBuilder("d1:md");
+        for (int i = 0; i < 1000; i++) sb.Append($"{$"e{i:D4}".Length}:e{i:D4}i1e");
+        sb.Append("ee");
+        var hs = ExtendedHandshake.Decode(Encoding.ASCII.GetBytes(sb.ToString()));
+        Assert.Equal(ExtendedHandshake.MaxExtensions, hs.Extensions.Count);
+        string longName = new string('n', ExtendedHandshake.MaxExtensionNameLength + 1);
+        var named = ExtendedHandshake.Decode(Encoding.ASCII.GetBytes($"d1:md{longName.Length}:{longName}i5e6:ut_pexi1eee"));
+        Assert.Equal(new[] { "ut_pex" }, named.Extensions.Keys);
+    }
+
+    [Fact]
+    public void Metadata_size_is_reported_as_sent_and_judged_usable_or_not()
+    {
+        Assert.True(ExtendedHandshake.Decode("d13:metadata_sizei16384ee"u8).HasUsableMetadataSize);
+        var negative = ExtendedHandshake.Decode("d13:metadata_sizei-1ee"u8);
+        Assert.Equal(-1, negative.MetadataSize);
+        Assert.False(negative.HasUsableMetadataSize);
+        Assert.False(ExtendedHandshake.Decode("d13:metadata_sizei10000001ee"u8).HasUsableMetadataSize);
+        Assert.False(ExtendedHandshake.Decode("d13:metadata_sizei0ee"u8).HasUsableMetadataSize);
+        Assert.Null(ExtendedHandshake.Decode("d13:metadata_size3:abce"u8).MetadataSize);
+    }
+
+    [Fact]
+    public void A_v4_mapped_yourip_is_the_v4_address()
+    {
+        var mapped = IPAddress.Parse("::ffff:192.0.2.9").GetAddressBytes();
+        var bytes = Encoding.Latin1.GetBytes("d6:yourip16:").Concat(mapped).Concat("e"u8.ToArray()).ToArray();
+        Assert.Equal(IPAddress.Parse("192.0.2.9"), ExtendedHandshake.Decode(bytes).YourIp);
+    }
+
+    [Fact]
+    public void Our_handshake_offers_metadata_and_pex_but_not_for_a_private_torrent()
+    {
+        var ours = ExtendedHandshake.Decode(ExtendedHandshake.CreateLocal("BitTorrent for PowerShell 0.1.0", 2000, 6881,
+            IPAddress.Parse("::ffff:127.0.0.1"), metadataSize: 31337, uploadOnly: true).Encode());
+        Assert.Equal(ExtensionIds.UtMetadata, ours.Extensions[ExtensionNames.UtMetadata]);
+        Assert.Equal(ExtensionIds.UtPex, ours.Extensions[ExtensionNames.UtPex]);
+        Assert.Equal((31337L, 6881, 2000, true), (ours.MetadataSize!.Value, ours.ListenPort!.Value, ours.RequestQueueLength!.Value, ours.UploadOnly!.Value));
+        Assert.Equal(IPAddress.Loopback, ours.YourIp);
+        Assert.Equal("BitTorrent for PowerShell 0.1.0", ours.ClientName);
+
+        var magnet = ExtendedHandshake.Decode(ExtendedHandshake.CreateLocal("c", 250, uploadOnly: true).Encode());
+        Assert.Null(magnet.MetadataSize);
+        Assert.Null(magnet.UploadOnly);   // without metadata we must not look finished
+        Assert.Null(magnet.ListenPort);
+
+        var closed = ExtendedHandshake.Decode(ExtendedHandshake.CreateLocal("c", 250, metadataSize: 100, isPrivate: true).Encode());
+        Assert.Empty(closed.Extensions);
+        Assert.Null(closed.MetadataSize);
+    }
+
+    [Fact]
+    public void Incoming_ids_map_to_our_extension_names()
+    {
+        Assert.Equal(ExtensionNames.UtMetadata, ExtensionIds.LocalName(ExtensionIds.UtMetadata));
+        Assert.Equal(ExtensionNames.UtPex, ExtensionIds.LocalName(ExtensionIds.UtPex));
+        Assert.Null(ExtensionIds.LocalName(0));
+        Assert.Null(ExtensionIds.LocalName(200));
+    }
+}

@@ -16,10 +16,10 @@ namespace BitTorrent.Fuzz
     /// exception — IndexOutOfRange, NullReference, Overflow, InvalidCast, OutOfMemory, a broken invariant — escapes
     /// and is a crash. Shared by the AFL harness (Program) and the xunit corpus regression tests, so both run the
     /// very same code.</summary>
-    public static class FuzzTargets
+    public static partial class FuzzTargets
     {
         /// <summary>Target names, as given on the command line and used for the corpus folders.</summary>
-        public static IReadOnlyList<string> Names { get; } = new[] { "bencode", "metainfo", "wire", "tracker-http", "tracker-udp" };
+        public static IReadOnlyList<string> Names { get; } = new[] { "bencode", "metainfo", "wire", "tracker-http", "tracker-udp", "magnet", "ut_metadata", "ut_pex", "lsd" };
 
         /// <summary>Largest input a target looks at; AFL's inputs are far smaller, this only bounds replays.</summary>
         public const int MaxInputBytes = 1 << 20;
@@ -41,6 +41,10 @@ namespace BitTorrent.Fuzz
                     case "wire": Wire(input.ToArray()); break;
                     case "tracker-http": TrackerHttp(input); break;
                     case "tracker-udp": TrackerUdp(input); break;
+                    case "magnet": Magnet(input); break;
+                    case "ut_metadata": UtMetadata(input); break;
+                    case "ut_pex": UtPex(input); break;
+                    case "lsd": Lsd(input); break;
                     default: throw new ArgumentException($"Unknown fuzz target '{target}'. Targets: {string.Join(", ", Names)}.", nameof(target));
                 }
                 return null;
@@ -54,7 +58,7 @@ namespace BitTorrent.Fuzz
 
         /// <summary>The engine's own rejections of bad input. Everything else is a bug.</summary>
         public static bool IsExpected(Exception ex) =>
-            ex is BencodeException or TorrentFormatException or PeerProtocolException or TrackerException
+            ex is BencodeException or TorrentFormatException or PeerProtocolException or TrackerException or MagnetUriException
             // The peer closed the connection between two messages: the wire target's normal end of input.
             // The peer closed the connection in the middle of a handshake.
             || ex.GetType() == typeof(EndOfStreamException);
