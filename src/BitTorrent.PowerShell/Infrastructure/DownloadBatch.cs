@@ -192,23 +192,25 @@ namespace BitTorrent.PowerShell.Infrastructure
         {
             sink.WriteProgress(new ProgressRecord(item.ActivityId, Activity(item), "Done") { ParentActivityId = ParentActivityId, RecordType = ProgressRecordType.Completed });
             var task = item.Task!;
-            if (task.Status == TaskStatus.RanToCompletion)
+            if (task.Status != TaskStatus.RanToCompletion)
             {
-                sink.WriteObject(task.Result);
+                // RunAsync always returns a result; a faulted task is a bug in the engine.
+                sink.WriteError(new ErrorRecord(task.Exception?.GetBaseException() ?? new InvalidOperationException("The download ended without a result."),
+                    Errors.DownloadFailedId, ErrorCategory.NotSpecified, item.Torrent));
                 return;
             }
-            var ex = task.Exception?.GetBaseException();
-            if (ex is DownloadFailedException failed)
+            var result = task.Result;
+            if (result.Status == DownloadOutcome.Failed)
             {
-                var record = new ErrorRecord(failed, failed.Error.ToString(),
-                    failed.Error == DownloadError.NoPeersAvailable ? ErrorCategory.ResourceUnavailable : ErrorCategory.WriteError, item.Torrent);
-                record.ErrorDetails = new ErrorDetails($"{Verb} '{item.Torrent.Name}' failed: {failed.Message}");
+                // Interim mapping until Errors.cs maps result.Error (the session branch).
+                var error = result.Error;
+                var record = new ErrorRecord(result.Exception ?? new InvalidOperationException(result.Message ?? "The download failed."),
+                    error?.ToString() ?? Errors.DownloadFailedId,
+                    error == DownloadError.NoPeersAvailable ? ErrorCategory.ResourceUnavailable : error is null ? ErrorCategory.NotSpecified : ErrorCategory.WriteError, item.Torrent);
+                record.ErrorDetails = new ErrorDetails($"{Verb} '{item.Torrent.Name}' failed: {result.Message}");
                 sink.WriteError(record);
-                sink.WriteObject(failed.Result);
-                return;
             }
-            sink.WriteError(new ErrorRecord(ex ?? new InvalidOperationException("The download ended without a result."),
-                Errors.DownloadFailedId, ErrorCategory.NotSpecified, item.Torrent));
+            sink.WriteObject(result);
         }
 
         private DownloadResult NotStarted(Item item) => new DownloadResult

@@ -69,9 +69,32 @@ internal sealed class SeedingSwarm : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!condition(Download.GetStatus()))
         {
-            if (_run.IsCompleted) throw new InvalidOperationException($"The seeder stopped while waiting for {what}: {_run.Exception?.GetBaseException().Message ?? _run.Result.Status.ToString()}");
+            if (_run.IsCompleted) throw new InvalidOperationException($"The seeder stopped while waiting for {what}: {_run.Exception?.GetBaseException().Message ?? _run.Result.Status + " " + _run.Result.Exception}");
             if (DateTime.UtcNow > deadline) throw new TimeoutException("Timed out waiting for " + what);
             await Task.Delay(50);
+        }
+    }
+
+    private readonly List<BitTorrent.Events.EngineEvent> _events = new();
+
+    /// <summary>Every event the seeder published so far (read from its queue and kept).</summary>
+    public IReadOnlyList<BitTorrent.Events.EngineEvent> Events()
+    {
+        while (Download.Events.TryRead(out var e)) _events.Add(e);
+        return _events;
+    }
+
+    /// <summary>Waits (bounded: 30 s, then the test fails) for an event matching the condition.</summary>
+    public async Task<BitTorrent.Events.EngineEvent> WaitForEventAsync(Func<BitTorrent.Events.EngineEvent, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var found = Events().FirstOrDefault(condition);
+            if (found is not null) return found;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Timed out waiting for {what}; events: " + string.Join(", ", _events.Select(e => $"{e.Kind}/{e.Reason}")));
+            await Task.Delay(20);
         }
     }
 
