@@ -351,6 +351,13 @@ namespace BitTorrent.Download
                     $"No peer sent data for {(int)idle.TotalSeconds} s ({_ctx.Sessions.Count} connected peer(s) have nothing we need or do not serve).");
         }
 
+        /// <summary>Ticks run so far (tests driving a fake clock wait for the next one).</summary>
+        internal long TickCount => Interlocked.Read(ref _tickCount);
+        private long _tickCount;
+
+        /// <summary>Makes the run loop look at the clock now (tests, after advancing a fake clock).</summary>
+        internal void Nudge() => Wake();
+
         private void Tick(DateTime now, double seconds)
         {
             using (_ctx.Lock.Enter())
@@ -361,6 +368,7 @@ namespace BitTorrent.Download
                 _requests.FillAllRequests();
                 _uploads.Tick(now);
             }
+            Interlocked.Increment(ref _tickCount);
         }
 
         private bool WantsToSeed => _ctx.Options.SeedUntilCancelled || _ctx.Options.SeedTime.HasValue || _ctx.Options.SeedRatio.HasValue;
