@@ -40,11 +40,22 @@ public class ResumeAfterCrashTests
     {
         var torrent = Torrent();
         var first = new MemoryDisk(torrent.Info) { TakeSnapshots = true };
-        var (result, _) = await RunAsync(torrent, first);
-        Assert.Equal(DownloadOutcome.Completed, result.Status);
+        await using (var seeder = new ScriptedSeeder(torrent, SeederBehaviour.Hold))
+        await using (var leecher = new Leecher(torrent, first, new DownloadOptions { ResumeSaveInterval = TimeSpan.Zero }).Start(seeder.EndPoint))
+        {
+            // One block (one piece) at a time, each written and then recorded before the next comes: the states are
+            // written-but-not-recorded and recorded, for every piece.
+            await leecher.Until(() => seeder.Requests.Count == Pieces, "every piece to be requested");
+            for (int k = 1; k <= Pieces; k++)
+            {
+                Assert.True(await seeder.ReleaseOneAsync());
+                await leecher.Until(() => first.Writes == k && first.Saves == k, $"piece {k} to be written and recorded");
+            }
+            Assert.Equal(DownloadOutcome.Completed, (await leecher.WaitForResultAsync()).Status);
+        }
         Assert.Equal(Pieces, first.Writes);
-        Assert.True(first.Saves >= 2, $"{first.Saves} record saves");
         var states = first.Snapshots.ToList();
+        Assert.Equal(2 * Pieces, states.Count);
 
         var empty = new MemoryDisk(torrent.Info);
         var previous = empty;

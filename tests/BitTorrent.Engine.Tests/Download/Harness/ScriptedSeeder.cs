@@ -125,6 +125,20 @@ internal sealed class ScriptedSeeder : IAsyncDisposable
         while (_held.TryDequeue(out var block)) await SendBlockAsync(block, lie: then == SeederBehaviour.Liar, _stop.Token);
     }
 
+    /// <summary>Answers the requests held so far (with lies if <paramref name="lie"/>), and keeps holding later ones.</summary>
+    public async Task AnswerHeldAsync(bool lie)
+    {
+        while (_held.TryDequeue(out var block)) await SendBlockAsync(block, lie, _stop.Token);
+    }
+
+    /// <summary>Answers the oldest held request (honestly); false if none is held.</summary>
+    public async Task<bool> ReleaseOneAsync()
+    {
+        if (!_held.TryDequeue(out var block)) return false;
+        await SendBlockAsync(block, lie: false, _stop.Token);
+        return true;
+    }
+
     private async Task SendBlockAsync(BlockRequest block, bool lie, CancellationToken token)
     {
         var data = _payload.AsSpan(block.Piece * _pieceLength + block.Offset, block.Length).ToArray();
