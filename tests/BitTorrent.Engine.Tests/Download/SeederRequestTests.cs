@@ -97,6 +97,7 @@ public class SeederRequestTests
         }
         await swarm.WaitForAsync(s => s.ConnectedPeers == 0, "the hostile peer to be gone");
         Assert.Equal(0, swarm.Download.GetStatus().BytesUploaded);
+        await swarm.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected && e.Reason == PeerCloseReason.ProtocolViolation, "a disconnect for a protocol violation");
 
         using var honest = await swarm.ConnectAsync();
         await honest.SendAsync(RawPeer.Interested, RawPeer.Request(2, 0, 16384));
@@ -119,6 +120,17 @@ public class SeederRequestTests
         Assert.DoesNotContain(seen, f => f.Id == 16 || f.Id == 17);
         await swarm.WaitForAsync(s => s.ConnectedPeers == 0, "the peer to be disconnected");
         await swarm.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected && e.Reason == PeerCloseReason.TooManyDeclinedRequests, "a disconnect for too many declined requests");
+    }
+
+    [Fact]
+    public async Task Closes_on_have_all_from_a_peer_that_did_not_negotiate_the_fast_extension()
+    {
+        await using var swarm = await SeedingSwarm.StartAsync(PieceLength, PieceCount);
+        using var peer = await swarm.ConnectAsync(fastExtension: false);
+        await peer.SendAsync(RawPeer.Message(14));
+        Assert.True(await peer.ClosedBySeederAsync());
+        var closed = await swarm.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected, "the disconnect");
+        Assert.Equal(PeerCloseReason.InvalidMessage, closed.Reason);
     }
 
     [Fact]
