@@ -10,8 +10,8 @@ using BitTorrent.Wire;
 namespace BitTorrent.Download
 {
     /// <summary>What the parts of one download share: the torrent, its options and services, the lock, the pieces we
-    /// have and want, the connected sessions and the transfer counters. Fields marked "lock" change only under
-    /// <see cref="Lock"/>; the parts assert it.</summary>
+    /// have and want, the connected sessions and the transfer counters. Values marked "lock" change only under
+    /// <see cref="Lock"/>: their setters assert it.</summary>
     internal sealed class TorrentContext
     {
         public TorrentContext(TorrentInfo torrent, string destination, DownloadOptions options, TorrentServices services)
@@ -46,21 +46,29 @@ namespace BitTorrent.Download
         public PeerCandidates Candidates { get; }
 
         /// <summary>Bytes of wanted pieces (set once at start).</summary>
-        public long TotalWanted { get; set; }
+        public long TotalWanted { get => _totalWanted; set { Lock.AssertHeld(); _totalWanted = value; } }
+        private long _totalWanted;
         /// <summary>Bytes of wanted pieces verified (lock).</summary>
-        public long BytesVerified { get; set; }
+        public long BytesVerified { get => _bytesVerified; set { Lock.AssertHeld(); _bytesVerified = value; } }
+        private long _bytesVerified;
         /// <summary>Payload received in this run (interlocked: the result reads it without the lock).</summary>
         public long BytesDownloaded;
         /// <summary>Payload received since the last tick (lock).</summary>
-        public long RateWindow { get; set; }
+        public long RateWindow { get => _rateWindow; set { Lock.AssertHeld(); _rateWindow = value; } }
+        private long _rateWindow;
         /// <summary>When any peer last sent us a wanted block (lock).</summary>
-        public DateTime LastPayloadAt { get; set; }
+        public DateTime LastPayloadAt { get => _lastPayloadAt; set { Lock.AssertHeld(); _lastPayloadAt = value; } }
+        private DateTime _lastPayloadAt;
         /// <summary>Pieces complete in memory and being hashed or written (lock).</summary>
-        public int PendingVerifications { get; set; }
-        public int HashFailures { get; set; }
+        public int PendingVerifications { get => _pendingVerifications; set { Lock.AssertHeld(); _pendingVerifications = value; } }
+        private int _pendingVerifications;
+        public int HashFailures { get => _hashFailures; set { Lock.AssertHeld(); _hashFailures = value; } }
+        private int _hashFailures;
         /// <summary>Uploads of sessions already closed (lock).</summary>
-        public long BytesUploadedClosed { get; set; }
-        public int PeersServedClosed { get; set; }
+        public long BytesUploadedClosed { get => _bytesUploadedClosed; set { Lock.AssertHeld(); _bytesUploadedClosed = value; } }
+        private long _bytesUploadedClosed;
+        public int PeersServedClosed { get => _peersServedClosed; set { Lock.AssertHeld(); _peersServedClosed = value; } }
+        private int _peersServedClosed;
 
         public DateTime Now => Clock.GetUtcNow().UtcDateTime;
 

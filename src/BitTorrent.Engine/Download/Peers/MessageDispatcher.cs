@@ -1,5 +1,4 @@
 using System;
-using System.Threading;
 using BitTorrent.Events;
 using BitTorrent.Wire;
 
@@ -30,7 +29,7 @@ namespace BitTorrent.Download
         private PiecePicker Picker => _ctx.Picker;
 
         /// <summary>Handles one message. Returns false (with a reason) to close the connection.</summary>
-        public bool Handle(PeerSession s, PeerMessage m, CancellationToken token, out PeerCloseReason reason, out string? detail)
+        public bool Handle(PeerSession s, PeerMessage m, out PeerCloseReason reason, out string? detail)
         {
             reason = PeerCloseReason.None;
             detail = null;
@@ -91,7 +90,7 @@ namespace BitTorrent.Download
                         if (!_uploads.OnRequest(s, m, out reason, out detail)) return false;
                         break;
                     case PeerMessageId.Piece:
-                        OnBlock(s, m, token);
+                        OnBlock(s, m);
                         if (s.UnrequestedBlocks > MaxUnrequestedBlocks + s.BytesDownloaded / BlockRequest.BlockSize)
                         {
                             reason = PeerCloseReason.UnrequestedBlocks;
@@ -131,7 +130,7 @@ namespace BitTorrent.Download
             }
         }
 
-        private void OnBlock(PeerSession s, PeerMessage m, CancellationToken token)
+        private void OnBlock(PeerSession s, PeerMessage m)
         {
             var block = new BlockRequest(m.Index, m.Begin, m.Payload.Length);
             bool requested = s.RemoveOutstanding(block);
@@ -146,7 +145,7 @@ namespace BitTorrent.Download
             if (outcome == BlockOutcome.Unwanted) return;
 
             _requests.OnBlockStored(s, block, _ctx.Now);
-            if (outcome == BlockOutcome.PieceComplete) _completion.OnPieceComplete(partial!, token);
+            if (outcome == BlockOutcome.PieceComplete) _completion.OnPieceComplete(partial!);
             _requests.FillRequests(s);
         }
     }

@@ -232,7 +232,7 @@ namespace BitTorrent.Download
                     int payload = message.Id == PeerMessageId.Piece ? message.Payload.Length : 0;
                     using (message)
                     {
-                        if (!_dispatcher.Handle(session, message, token, out reason, out detail)) break;
+                        if (!_dispatcher.Handle(session, message, out reason, out detail)) break;
                     }
                     // The download cap holds back reading: the peer's sends then wait on TCP flow control.
                     if (payload > 0 && Options.DownloadLimiter is RateLimiter limiter)

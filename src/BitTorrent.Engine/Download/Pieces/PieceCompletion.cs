@@ -74,11 +74,11 @@ namespace BitTorrent.Download
         }
 
         /// <summary>A piece's last block arrived (under the lock): count it as pending and verify it in the background.</summary>
-        public void OnPieceComplete(PartialPiece partial, CancellationToken token)
+        public void OnPieceComplete(PartialPiece partial)
         {
             _ctx.Lock.AssertHeld();
             _ctx.PendingVerifications++;
-            _ = Task.Run(() => VerifyAndStoreAsync(partial, token));
+            _ = Task.Run(() => VerifyAndStoreAsync(partial));
         }
 
         private void VerificationEnded()
@@ -100,7 +100,7 @@ namespace BitTorrent.Download
 
         [ThreadStatic] private static SHA1? _sha1;
 
-        private async Task VerifyAndStoreAsync(PartialPiece partial, CancellationToken token)
+        private async Task VerifyAndStoreAsync(PartialPiece partial)
         {
             _ctx.Lock.AssertNotHeld();
             bool valid;
