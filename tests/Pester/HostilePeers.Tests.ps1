@@ -43,8 +43,9 @@ BeforeAll {
     $script:DownloadedFile = Join-Path $destination 'payload.bin'
     $script:Lines = @($Report.Verbose)
 
-    # Verbose lines about one peer (by its port).
-    function Get-PeerLines([string] $EndPoint) { @($Lines | Where-Object { $_ -like "*$EndPoint *" }) }
+    # Verbose lines about one peer (by its port). Always an array (the comma keeps a single line from being unrolled
+    # into a string, which turned "-match" into a true/false test).
+    function Get-PeerLines([string] $EndPoint) { , @($Lines | Where-Object { $_ -like "*$EndPoint *" }) }
     function Get-HostileLog([string] $Mode) { Read-InteropLog $Hostile[$Mode] }
 }
 

@@ -20,8 +20,9 @@ $result = $null
 $watch = [Diagnostics.Stopwatch]::StartNew()
 $arguments = @{ LiteralPath = $TorrentPath; DestinationPath = $DestinationPath; NoTracker = $true; TimeoutSec = $TimeoutSec; MaxPeers = $MaxPeers }
 if ($PeerList) { $arguments.Peer = $PeerList -split ',' }
-Start-TorrentDownload @arguments -Verbose -ErrorAction SilentlyContinue -ErrorVariable +err 4>&1 | ForEach-Object {
-    if ($_ -is [System.Management.Automation.VerboseRecord]) { $verbose.Add($_.Message) } else { $result = $_ }
+# Warnings (bans, hash failures) are kept with the verbose lines: both are the engine's events, by severity.
+Start-TorrentDownload @arguments -Verbose -ErrorAction SilentlyContinue -ErrorVariable +err 3>&1 4>&1 | ForEach-Object {
+    if ($_ -is [System.Management.Automation.VerboseRecord] -or $_ -is [System.Management.Automation.WarningRecord]) { $verbose.Add($_.Message) } else { $result = $_ }
 }
 foreach ($e in @($err)) { $errors.Add([pscustomobject]@{ Id = $e.FullyQualifiedErrorId; Message = "$e" }) }
 $status = Get-Content -LiteralPath '/proc/self/status' -ErrorAction SilentlyContinue
