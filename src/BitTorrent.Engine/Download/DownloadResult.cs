@@ -41,8 +41,11 @@ namespace BitTorrent.Download
         /// <summary>What failed, when <see cref="Status"/> is Failed for a reason the user can act on (null for a
         /// failure that is a bug: see <see cref="Exception"/>).</summary>
         public DownloadError? Error { get; init; }
-        /// <summary>The exception behind a failure (for error records; not meant to be shown or serialized as is).</summary>
-        [System.Xml.Serialization.XmlIgnore]
-        public Exception? Exception { get; init; }
+        /// <summary>The exception behind a failure, for error records. A method, not a property, so that
+        /// ConvertTo-Json, Export-Clixml and the formatter never dump it with the result.</summary>
+        public Exception? GetException() => _exception;
+
+        internal Exception? Exception { init => _exception = value; }
+        private Exception? _exception;
     }
 }

@@ -204,7 +204,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             {
                 // Interim mapping until Errors.cs maps result.Error (the session branch).
                 var error = result.Error;
-                var record = new ErrorRecord(result.Exception ?? new InvalidOperationException(result.Message ?? "The download failed."),
+                var record = new ErrorRecord(result.GetException() ?? new InvalidOperationException(result.Message ?? "The download failed."),
                     error?.ToString() ?? Errors.DownloadFailedId,
                     error == DownloadError.NoPeersAvailable ? ErrorCategory.ResourceUnavailable : error is null ? ErrorCategory.NotSpecified : ErrorCategory.WriteError, item.Torrent);
                 record.ErrorDetails = new ErrorDetails($"{Verb} '{item.Torrent.Name}' failed: {result.Message}");

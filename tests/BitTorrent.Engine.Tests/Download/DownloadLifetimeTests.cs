@@ -32,7 +32,7 @@ public class DownloadLifetimeTests
 
         Assert.Equal(DownloadOutcome.Failed, result.Status);
         Assert.Equal(DownloadError.NoPeersAvailable, result.Error);
-        Assert.Equal(DownloadError.NoPeersAvailable, Assert.IsType<DownloadException>(result.Exception).Error);
+        Assert.Equal(DownloadError.NoPeersAvailable, Assert.IsType<DownloadException>(result.GetException()).Error);
         var failed = Assert.Single(leecher.Events(), e => e.Kind == EngineEventKind.TorrentFailed);
         Assert.Equal(DownloadError.NoPeersAvailable, failed.Error);
         Assert.Equal(EventSeverity.Error, failed.Severity);
@@ -50,7 +50,7 @@ public class DownloadLifetimeTests
 
         Assert.Equal(DownloadOutcome.Failed, result.Status);
         Assert.Equal(DownloadError.DestinationWriteFailed, result.Error);
-        Assert.IsType<IOException>(Assert.IsType<DownloadException>(result.Exception).InnerException);
+        Assert.IsType<IOException>(Assert.IsType<DownloadException>(result.GetException()).InnerException);
         Assert.Contains(leecher.Events(), e => e.Kind == EngineEventKind.TorrentFailed && e.Error == DownloadError.DestinationWriteFailed);
         Assert.Equal(DownloadState.Failed, leecher.Download.GetStatus().State);
     }
@@ -76,7 +76,7 @@ public class DownloadLifetimeTests
         var result = await leecher.WaitForResultAsync();
         Assert.Equal(DownloadOutcome.Completed, result.Status);
         Assert.Null(result.Error);
-        Assert.Null(result.Exception);
+        Assert.Null(result.GetException());
         Assert.Equal(torrent.Payload, disk.Data);
         Assert.Equal(new[] { DownloadState.Checking, DownloadState.Downloading, DownloadState.Seeding, DownloadState.Completed }, States(leecher));
         Assert.Contains(leecher.Events(), e => e.Kind == EngineEventKind.PeerConnected && e.Peer == seeder.Key);

@@ -91,7 +91,7 @@ internal sealed class SeedingSwarm : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!condition(Download.GetStatus()))
         {
-            if (_run.IsCompleted) throw new InvalidOperationException($"The seeder stopped while waiting for {what}: {_run.Exception?.GetBaseException().Message ?? _run.Result.Status + " " + _run.Result.Exception}");
+            if (_run.IsCompleted) throw new InvalidOperationException($"The seeder stopped while waiting for {what}: {_run.Exception?.GetBaseException().Message ?? _run.Result.Status + " " + _run.Result.GetException()}");
             if (DateTime.UtcNow > deadline) throw new TimeoutException("Timed out waiting for " + what);
             await Task.Delay(50);
         }

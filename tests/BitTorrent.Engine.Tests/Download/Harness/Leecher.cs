@@ -63,7 +63,7 @@ internal sealed class Leecher : IAsyncDisposable
         while (!condition())
         {
             if (_run is { IsCompleted: true } && !condition())
-                throw new InvalidOperationException($"The download ended ({_run.Result.Status} {_run.Result.Error} {_run.Result.Exception}) while waiting for {what}; events: {Summary()}");
+                throw new InvalidOperationException($"The download ended ({_run.Result.Status} {_run.Result.Error} {_run.Result.GetException()}) while waiting for {what}; events: {Summary()}");
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what}; events: {Summary()}");
             await Task.Delay(10);
         }
