@@ -183,6 +183,8 @@ namespace BitTorrent.PowerShell.Infrastructure
             // Interim: one queue per download, until the session's shared pump replaces this loop.
             while (item.Download.Events.TryRead(out var e))
             {
+                // The failure becomes the error record Finish writes; a warning too would say it twice.
+                if (e.Kind == BitTorrent.Events.EngineEventKind.TorrentFailed) continue;
                 if (e.Severity >= BitTorrent.Events.EventSeverity.Warning) sink.WriteWarning(e.ToString());
                 else sink.WriteVerbose(e.ToString());
             }
