@@ -36,7 +36,16 @@ namespace BitTorrent.Download
         public int PeersServed { get; init; }
         public int HashFailures { get; init; }
         public DownloadOutcome Status { get; init; }
-        /// <summary>Why the download failed or stopped, when it did.</summary>
+        /// <summary>Why the download failed or stopped, when it did (for people).</summary>
         public string? Message { get; init; }
+        /// <summary>What failed, when <see cref="Status"/> is Failed for a reason the user can act on (null for a
+        /// failure that is a bug: see <see cref="Exception"/>).</summary>
+        public DownloadError? Error { get; init; }
+        /// <summary>The exception behind a failure, for error records. A method, not a property, so that
+        /// ConvertTo-Json, Export-Clixml and the formatter never dump it with the result.</summary>
+        public Exception? GetException() => _exception;
+
+        internal Exception? Exception { init => _exception = value; }
+        private Exception? _exception;
     }
 }

@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -16,17 +15,24 @@ namespace BitTorrent.Download
 
         private readonly object _sync = new object();
         private readonly Func<long> _clock;
+        private readonly TimeProvider _waits;
         private readonly double _ticksPerSecond;
         private double _tokens;
         private long _lastTicks;
         private readonly RateLimiter? _parent;
 
         /// <param name="bytesPerSecond">The cap; must be positive (callers treat 0 as "no limiter").</param>
-        public RateLimiter(long bytesPerSecond) : this(bytesPerSecond, Stopwatch.GetTimestamp, Stopwatch.Frequency) { }
+        public RateLimiter(long bytesPerSecond) : this(bytesPerSecond, TimeProvider.System) { }
+
+        /// <summary>On a <see cref="TimeProvider"/>: its timestamps refill the bucket and its timers end the waits
+        /// (a FakeTimeProvider drives both).</summary>
+        public RateLimiter(long bytesPerSecond, TimeProvider clock)
+            : this(bytesPerSecond, (clock ?? throw new ArgumentNullException(nameof(clock))).GetTimestamp, clock.TimestampFrequency, clock) { }
 
         /// <summary>A cap of its own under a wider one: bytes pass when both buckets allow them (a torrent's limit
         /// under the session's, which every torrent shares).</summary>
-        public RateLimiter(long bytesPerSecond, RateLimiter parent) : this(bytesPerSecond, parent, Stopwatch.GetTimestamp, Stopwatch.Frequency) { }
+        public RateLimiter(long bytesPerSecond, RateLimiter parent)
+            : this(bytesPerSecond, (parent ?? throw new ArgumentNullException(nameof(parent)))._waits) => _parent = parent;
 
         /// <summary>Under a wider cap, with a clock of the caller's choosing.</summary>
         public RateLimiter(long bytesPerSecond, RateLimiter parent, Func<long> clock, double ticksPerSecond) : this(bytesPerSecond, clock, ticksPerSecond) =>
@@ -38,8 +44,11 @@ namespace BitTorrent.Download
         /// <summary>With a clock of the caller's choosing (tests step it by hand).</summary>
         /// <param name="clock">Monotonic ticks.</param>
         /// <param name="ticksPerSecond">Ticks of <paramref name="clock"/> in one second.</param>
-        public RateLimiter(long bytesPerSecond, Func<long> clock, double ticksPerSecond)
+        public RateLimiter(long bytesPerSecond, Func<long> clock, double ticksPerSecond) : this(bytesPerSecond, clock, ticksPerSecond, TimeProvider.System) { }
+
+        private RateLimiter(long bytesPerSecond, Func<long> clock, double ticksPerSecond, TimeProvider waits)
         {
+            _waits = waits;
             if (bytesPerSecond <= 0) throw new ArgumentOutOfRangeException(nameof(bytesPerSecond), bytesPerSecond, "The rate must be positive.");
             if (ticksPerSecond <= 0) throw new ArgumentOutOfRangeException(nameof(ticksPerSecond));
             BytesPerSecond = bytesPerSecond;
@@ -90,7 +99,7 @@ namespace BitTorrent.Download
         public Task WaitAsync(int bytes, CancellationToken cancellationToken)
         {
             var delay = Reserve(bytes);
-            return delay <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(delay, cancellationToken);
+            return delay <= TimeSpan.Zero ? Task.CompletedTask : _waits.Delay(delay, cancellationToken);
         }
 
         private void Refill()

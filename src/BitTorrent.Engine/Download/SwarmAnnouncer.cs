@@ -22,10 +22,12 @@ namespace BitTorrent.Download
         private readonly byte[] _peerId;
         private readonly int _port;
         private readonly uint _key;
+        private readonly TimeProvider _clock;
         private DateTimeOffset _lastAnnounce = DateTimeOffset.MinValue;
 
-        public SwarmAnnouncer(TorrentInfo torrent, IReadOnlyList<IReadOnlyList<string>> tiers, byte[] peerId, int port)
+        public SwarmAnnouncer(TorrentInfo torrent, IReadOnlyList<IReadOnlyList<string>> tiers, byte[] peerId, int port, TimeProvider? clock = null)
         {
+            _clock = clock ?? TimeProvider.System;
             _torrent = torrent;
             _peerId = peerId;
             // Until this download accepts connections itself, announce a random dynamic port (as Get-TorrentPeer
@@ -61,7 +63,7 @@ namespace BitTorrent.Download
             TrackerEvent kind, long downloaded, long uploaded, long left, CancellationToken cancellationToken)
         {
             if (!Started && kind == TrackerEvent.None) kind = TrackerEvent.Started;
-            _lastAnnounce = DateTimeOffset.UtcNow;
+            _lastAnnounce = _clock.GetUtcNow();
             var request = new AnnounceRequest(_torrent.InfoHashBytes, _peerId)
             {
                 Port = _port,

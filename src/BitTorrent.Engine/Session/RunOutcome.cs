@@ -1,5 +1,4 @@
 using System;
-using System.Reflection;
 using System.Threading;
 using System.Threading.Tasks;
 using BitTorrent.Download;
@@ -11,12 +10,6 @@ namespace BitTorrent.Session
     /// <see cref="TorrentDownload.RunAsync"/> into that, whichever way the run reports a failure.</summary>
     public sealed class RunOutcome
     {
-        // TorrentDownload is moving from "throw DownloadFailedException (with Error and Result)" to "return a
-        // DownloadResult with Status = Failed and an Error property". Both shapes are read here by property name, so
-        // this file compiles and behaves the same before and after that change; once it has landed, ErrorOf becomes
-        // `result.Error` and the exception branch goes.
-        private static readonly PropertyInfo? s_resultError = typeof(DownloadResult).GetProperty("Error");
-
         private RunOutcome(DownloadResult result, DownloadError? error, Exception? exception)
         {
             Result = result;
@@ -39,13 +32,9 @@ namespace BitTorrent.Session
         {
             try
             {
+                // RunAsync reports failures in its result (Status, Error, GetException) rather than by throwing.
                 var result = await download.RunAsync(cancellationToken).ConfigureAwait(false);
-                return new RunOutcome(result, ErrorOf(result), null);
-            }
-            catch (Exception ex) when (ex.GetType().GetProperty("Result")?.GetValue(ex) is DownloadResult partial)
-            {
-                // DownloadFailedException: the run failed for a reason the user must act on, with what it did so far.
-                return new RunOutcome(partial, ex.GetType().GetProperty("Error")?.GetValue(ex) as DownloadError?, ex);
+                return new RunOutcome(result, result.Status == DownloadOutcome.Failed ? result.Error : null, result.GetException());
             }
             catch (Exception ex)
             {
@@ -84,9 +73,6 @@ namespace BitTorrent.Session
             Status = last.Result.Status == DownloadOutcome.Completed ? DownloadOutcome.Completed : DownloadOutcome.Stopped,
             Message = last.Result.Status == DownloadOutcome.Completed ? null : "Paused, and stopped before it was resumed.",
         }, null, null);
-
-        private static DownloadError? ErrorOf(DownloadResult result) =>
-            result.Status == DownloadOutcome.Failed ? s_resultError?.GetValue(result) as DownloadError? : null;
 
         private static DownloadResult Failure(TorrentInfo torrent, string destination, string message) => new DownloadResult
         {

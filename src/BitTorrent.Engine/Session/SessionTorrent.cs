@@ -82,8 +82,6 @@ namespace BitTorrent.Session
         internal CancellationTokenSource? RunCancel { get; private set; }
         internal Task? Run { get; private set; }
         internal bool PauseRequested { get; set; }
-        /// <summary>The last state published as StateChanged (scheduler only).</summary>
-        internal DownloadState? ReportedState { get; set; }
         internal bool Removed { get; set; }
 
         internal void Starting(TorrentDownload download, CancellationTokenSource cancel)

@@ -52,7 +52,7 @@ namespace BitTorrent.Session
                 Events.Publish(new EngineEvent(EngineEventKind.ListenStarted, EventSeverity.Information,
                     $"Listening for peers on port {_listener.Port}.") { Count = _listener.Port });
             }
-            _services = new TorrentServices { PeerId = ClientIdentity.NewPeerId(), Events = Events, ListenPort = ListenPort };
+            _services = new TorrentServices { PeerId = ClientIdentity.NewPeerId(), Events = Events, ListenPort = ListenPort, Clock = _time };
             foreach (var source in _options.Discovery) source.Start(ListenPort);
             _scheduler = Task.Run(ScheduleLoopAsync);
         }
@@ -198,37 +198,12 @@ namespace BitTorrent.Session
             {
                 if (_disposed) return false;
                 var all = _torrents.Values.OrderBy(t => t.Order).ToList();
-                foreach (var t in all) ReportStateChange(t);
                 int active = all.Count(t => t.HoldsTurn || t.RawState == TorrentState.Pausing);
                 var queued = all.Where(t => t.RawState == TorrentState.Queued).ToList();
                 toStart = queued.Take(Math.Max(0, _options.MaxActiveTorrents - active)).ToList();
                 foreach (var t in toStart) StartRun(t);
                 return queued.Count > toStart.Count;
             }
-        }
-
-        /// <summary>Publishes a StateChanged event when the torrent's run is seen in a new state (checking, downloading,
-        /// seeding, and its end), so a reader can tell when each torrent seeds.</summary>
-        private void ReportStateChange(SessionTorrent torrent)
-        {
-            DownloadState? now = torrent.State switch
-            {
-                TorrentState.Checking => DownloadState.Checking,
-                TorrentState.Downloading => DownloadState.Downloading,
-                TorrentState.Seeding => DownloadState.Seeding,
-                TorrentState.Completed => DownloadState.Completed,
-                TorrentState.Stopped => DownloadState.Stopped,
-                TorrentState.Failed => DownloadState.Failed,
-                _ => null,
-            };
-            if (now is null || now == torrent.ReportedState) return;
-            torrent.ReportedState = now;
-            Events.Publish(new EngineEvent(EngineEventKind.StateChanged, EventSeverity.Information, $"Now {now.Value.ToString().ToLowerInvariant()}.")
-            {
-                InfoHash = torrent.InfoHash,
-                TorrentName = torrent.Torrent.Name,
-                State = now,
-            });
         }
 
         /// <summary>Starts one run of the torrent (under the lock, so pause and remove see it at once).</summary>
@@ -252,23 +227,7 @@ namespace BitTorrent.Session
             }
             if (!paused)
             {
-                lock (_sync) ReportStateChange(torrent);
-                if (outcome.Failed)
-                {
-                    var error = outcome.Error;
-                    Events.Publish(new EngineEvent(EngineEventKind.TorrentFailed, EventSeverity.Error, outcome.Result.Message ?? "The torrent failed.")
-                    {
-                        InfoHash = torrent.InfoHash,
-                        TorrentName = torrent.Torrent.Name,
-                        Error = error,
-                        Exception = outcome.Exception ?? (error is null ? null : new DownloadException(error.Value, outcome.Result.Message ?? error.Value.ToString())),
-                        State = DownloadState.Failed,
-                    });
-                }
-                else if (outcome.Result.Status == DownloadOutcome.Completed)
-                {
-                    Publish(EngineEventKind.TorrentCompleted, EventSeverity.Verbose, "Completed.", torrent.Torrent);
-                }
+                // The run published its own StateChanged, TorrentCompleted and TorrentFailed events (one owner each).
                 torrent.Finish(outcome);
             }
             _wake.Release();

@@ -12,7 +12,7 @@ namespace BitTorrent.Storage
     /// once every piece it overlaps is verified, so an interrupted run never leaves a file that looks complete but
     /// is not. Paths come from <see cref="TorrentFile.SanitizedPath"/> and are checked to stay under the destination.
     /// Writes are serialized by the caller (one writer at a time); file handles are cached and bounded.</summary>
-    public sealed class DownloadStorage : IDisposable
+    public sealed partial class DownloadStorage : IPieceStorage
     {
         public const string PartialSuffix = TorrentParser.PartialSuffix;
         private const int MaxOpenFiles = 64;

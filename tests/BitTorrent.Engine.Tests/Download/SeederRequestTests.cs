@@ -1,5 +1,6 @@
 using System.Net;
 using BitTorrent.Download;
+using BitTorrent.Events;
 using Xunit;
 
 namespace BitTorrent.Tests.Download;
@@ -96,6 +97,7 @@ public class SeederRequestTests
         }
         await swarm.WaitForAsync(s => s.ConnectedPeers == 0, "the hostile peer to be gone");
         Assert.Equal(0, swarm.Download.GetStatus().BytesUploaded);
+        await swarm.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected && e.Reason == PeerCloseReason.ProtocolViolation, "a disconnect for a protocol violation");
 
         using var honest = await swarm.ConnectAsync();
         await honest.SendAsync(RawPeer.Interested, RawPeer.Request(2, 0, 16384));
@@ -117,8 +119,18 @@ public class SeederRequestTests
         Assert.Null(await peer.ReadUntilAsync(7, seen));                           // closed, and no block was sent
         Assert.DoesNotContain(seen, f => f.Id == 16 || f.Id == 17);
         await swarm.WaitForAsync(s => s.ConnectedPeers == 0, "the peer to be disconnected");
-        var log = Messages(swarm);
-        Assert.True(log.Any(m => m.Contains("declined requests")), string.Join(" | ", log));
+        await swarm.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected && e.Reason == PeerCloseReason.TooManyDeclinedRequests, "a disconnect for too many declined requests");
+    }
+
+    [Fact]
+    public async Task Closes_on_have_all_from_a_peer_that_did_not_negotiate_the_fast_extension()
+    {
+        await using var swarm = await SeedingSwarm.StartAsync(PieceLength, PieceCount);
+        using var peer = await swarm.ConnectAsync(fastExtension: false);
+        await peer.SendAsync(RawPeer.Message(14));
+        Assert.True(await peer.ClosedBySeederAsync());
+        var closed = await swarm.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected, "the disconnect");
+        Assert.Equal(PeerCloseReason.InvalidMessage, closed.Reason);
     }
 
     [Fact]
@@ -135,8 +147,7 @@ public class SeederRequestTests
         Assert.NotNull(await stalled.ReadUntilAsync(1));
         await stalled.SendAsync(Enumerable.Range(0, 900).Select(i => RawPeer.Request(i % (PieceCount - 1), 16384 * (i / (PieceCount - 1) % 2), 16384)).ToArray());
         await swarm.WaitForAsync(s => s.ConnectedPeers == 0, "the stalled peer to be disconnected");
-        var log = Messages(swarm);
-        Assert.True(log.Any(m => m.Contains("has not read what we sent")), string.Join(" | ", log));
+        await swarm.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected && e.Reason == PeerCloseReason.SendStalled, "a disconnect for a stalled send");
         Assert.True(swarm.Download.GetStatus().BytesUploaded < 900L * 16384, "The seeder cannot have sent everything to a peer that read nothing.");
 
         using var honest = await swarm.ConnectAsync();
@@ -155,7 +166,7 @@ public class SeederRequestTests
         Assert.NotNull(await flood.ReadUntilAsync(1));   // unchoked first, so no request is declined for crossing it
         await flood.SendAsync(Enumerable.Range(0, 5000).Select(i => RawPeer.Request(i % (PieceCount - 1), 0, 16384)).ToArray());
         await swarm.WaitForAsync(s => s.ConnectedPeers == 0, "the flooding peer to be disconnected");
-        Assert.Contains(Messages(swarm), m => m.Contains("declined requests") && m.Contains("more blocks than we queue"));
+        await swarm.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected && e.Reason == PeerCloseReason.TooManyDeclinedRequests, "a disconnect for too many declined requests");
     }
 
     [Fact]
@@ -191,12 +202,5 @@ public class SeederRequestTests
         var handshake = BitTorrent.Wire.ExtendedHandshake.Decode(frame.Value.Body.AsSpan(1));
         Assert.Equal(1234, handshake.RequestQueueLength);
         Assert.Equal(2000, new DownloadOptions().MaxUploadQueue);
-    }
-
-    private static List<string> Messages(SeedingSwarm swarm)
-    {
-        var list = new List<string>();
-        while (swarm.Download.Events.TryRead(out var e)) list.Add(e.Message);
-        return list;
     }
 }

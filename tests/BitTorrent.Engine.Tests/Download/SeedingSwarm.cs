@@ -16,12 +16,14 @@ internal sealed class SeedingSwarm : IAsyncDisposable
     private readonly PeerListener _listener;
     private readonly Task<DownloadResult> _run;
 
-    private SeedingSwarm(string folder, byte[] payload, TorrentInfo torrent, DownloadOptions options)
+    private SeedingSwarm(string folder, byte[] payload, TorrentInfo torrent, DownloadOptions options, TimeProvider? clock)
     {
+        Clock = clock;
         Folder = folder;
         Payload = payload;
         Torrent = torrent;
-        Download = new TorrentDownload(torrent, folder, options with { SeedOnly = true, SeedUntilCancelled = true, UseTrackers = false });
+        Download = new TorrentDownload(torrent, folder, options with { SeedOnly = true, SeedUntilCancelled = true, UseTrackers = false },
+            new TorrentServices { Clock = clock ?? TimeProvider.System });
         _listener = new PeerListener(IPAddress.Loopback, 0);
         _listener.Register(Download);
         _run = Task.Run(() => Download.RunAsync(_stop.Token));
@@ -32,8 +34,28 @@ internal sealed class SeedingSwarm : IAsyncDisposable
     public TorrentInfo Torrent { get; }
     public TorrentDownload Download { get; }
     public int Port => _listener.Port;
+    /// <summary>The seeder's clock when the test drives it (a FakeTimeProvider), else null.</summary>
+    public TimeProvider? Clock { get; }
 
-    public static async Task<SeedingSwarm> StartAsync(int pieceLength, int pieceCount, int tail = 1000, DownloadOptions? options = null)
+    /// <summary>Advances the fake clock a second at a time, each second seen by the seeder's tick.</summary>
+    public async Task AdvanceAsync(TimeSpan total)
+    {
+        var fake = (Microsoft.Extensions.Time.Testing.FakeTimeProvider)Clock!;
+        for (var done = TimeSpan.Zero; done < total; done += TimeSpan.FromSeconds(1))
+        {
+            long before = Download.TickCount;
+            fake.Advance(TimeSpan.FromSeconds(1));
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (Download.TickCount == before)
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException("Timed out waiting for the seeder's tick.");
+                Download.Nudge();
+                await Task.Delay(5);
+            }
+        }
+    }
+
+    public static async Task<SeedingSwarm> StartAsync(int pieceLength, int pieceCount, int tail = 1000, DownloadOptions? options = null, TimeProvider? clock = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), "bt-seed-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
@@ -56,7 +78,7 @@ internal sealed class SeedingSwarm : IAsyncDisposable
         root.Set(new BString("info"), info);
         var torrent = TorrentParser.Parse(BencodeEncoder.Encode(root));
 
-        var swarm = new SeedingSwarm(folder, payload, torrent, options ?? new DownloadOptions());
+        var swarm = new SeedingSwarm(folder, payload, torrent, options ?? new DownloadOptions(), clock);
         await swarm.WaitForAsync(s => s.State == DownloadState.Seeding, "the seeder to check its data and start seeding");
         return swarm;
     }
@@ -69,9 +91,32 @@ internal sealed class SeedingSwarm : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!condition(Download.GetStatus()))
         {
-            if (_run.IsCompleted) throw new InvalidOperationException($"The seeder stopped while waiting for {what}: {_run.Exception?.GetBaseException().Message ?? _run.Result.Status.ToString()}");
+            if (_run.IsCompleted) throw new InvalidOperationException($"The seeder stopped while waiting for {what}: {_run.Exception?.GetBaseException().Message ?? _run.Result.Status + " " + _run.Result.GetException()}");
             if (DateTime.UtcNow > deadline) throw new TimeoutException("Timed out waiting for " + what);
             await Task.Delay(50);
+        }
+    }
+
+    private readonly List<BitTorrent.Events.EngineEvent> _events = new();
+
+    /// <summary>Every event the seeder published so far (read from its queue and kept).</summary>
+    public IReadOnlyList<BitTorrent.Events.EngineEvent> Events()
+    {
+        while (Download.Events.TryRead(out var e)) _events.Add(e);
+        return _events;
+    }
+
+    /// <summary>Waits (bounded: 30 s, then the test fails) for an event matching the condition.</summary>
+    public async Task<BitTorrent.Events.EngineEvent> WaitForEventAsync(Func<BitTorrent.Events.EngineEvent, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var found = Events().FirstOrDefault(condition);
+            if (found is not null) return found;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Timed out waiting for {what}; events: " + string.Join(", ", _events.Select(e => $"{e.Kind}/{e.Reason}")));
+            await Task.Delay(20);
         }
     }
 

@@ -1,0 +1,152 @@
+using System;
+using BitTorrent.Events;
+using BitTorrent.Wire;
+
+namespace BitTorrent.Download
+{
+    /// <summary>Hands each message a peer sent to the part it concerns (the session's own state, the
+    /// <see cref="RequestScheduler"/>, the <see cref="UploadSlots"/>, the <see cref="PiecePicker"/> and
+    /// <see cref="PieceCompletion"/>), under the torrent's lock, taken once per message.</summary>
+    internal sealed class MessageDispatcher
+    {
+        /// <summary>Late blocks after a cancel or a snub are normal; past this many (plus one per block it did send
+        /// us) a stream of blocks nobody asked for is not.</summary>
+        public const int MaxUnrequestedBlocks = 1000;
+
+        private readonly TorrentContext _ctx;
+        private readonly RequestScheduler _requests;
+        private readonly UploadSlots _uploads;
+        private readonly PieceCompletion _completion;
+
+        public MessageDispatcher(TorrentContext context, RequestScheduler requests, UploadSlots uploads, PieceCompletion completion)
+        {
+            _ctx = context;
+            _requests = requests;
+            _uploads = uploads;
+            _completion = completion;
+        }
+
+        private PiecePicker Picker => _ctx.Picker;
+
+        /// <summary>Handles one message. Returns false (with a reason) to close the connection.</summary>
+        public bool Handle(PeerSession s, PeerMessage m, out PeerCloseReason reason, out string? detail)
+        {
+            reason = PeerCloseReason.None;
+            detail = null;
+            using (_ctx.Lock.Enter())
+            {
+                if (s.Closed) { reason = PeerCloseReason.Stopped; return false; }
+                switch (m.Id)
+                {
+                    case PeerMessageId.KeepAlive:
+                    case PeerMessageId.Port:
+                    case PeerMessageId.Suggest:
+                        break;
+                    case PeerMessageId.Choke:
+                        _requests.OnChoked(s);
+                        break;
+                    case PeerMessageId.Unchoke:
+                        s.OnUnchoke();
+                        _requests.FillRequests(s);
+                        break;
+                    case PeerMessageId.Interested:
+                        _uploads.OnInterested(s);
+                        break;
+                    case PeerMessageId.NotInterested:
+                        _uploads.OnNotInterested(s);
+                        break;
+                    case PeerMessageId.Cancel:
+                        _uploads.OnCancel(s, m);
+                        break;
+                    case PeerMessageId.Have:
+                        if (s.OnHave(m.Index))
+                        {
+                            Picker.AddHave(m.Index);
+                            if (!s.AmInterested && Picker.IsWanted(m.Index)) s.SetInterested(true);
+                            if (BothSeeds(s)) { reason = PeerCloseReason.BothSeeds; detail = BothSeedsDetail; return false; }
+                            _requests.FillRequests(s);
+                        }
+                        break;
+                    case PeerMessageId.Bitfield:
+                    case PeerMessageId.HaveAll:
+                    case PeerMessageId.HaveNone:
+                        // BEP 3 wants one of these first and only once, but aria2 1.36 sends 'have none' first and a
+                        // full bitfield later, once it has pieces. So they are accepted at any time and merged with
+                        // what the peer announced before (a peer's pieces only ever grow).
+                        if ((m.Id == PeerMessageId.HaveAll || m.Id == PeerMessageId.HaveNone) && !s.SupportsFast)
+                        {
+                            reason = PeerCloseReason.InvalidMessage;
+                            detail = $"{m.Id} without the fast extension";
+                            return false;
+                        }
+                        Picker.RemovePeer(s.PeerHas);
+                        s.OnBitfield(m.Id == PeerMessageId.Bitfield ? Bitfield.FromWire(m.Payload.Span, _ctx.Torrent.PieceCount) : null, m.Id == PeerMessageId.HaveAll);
+                        Picker.AddPeer(s.PeerHas);
+                        if (BothSeeds(s)) { reason = PeerCloseReason.BothSeeds; detail = BothSeedsDetail; return false; }
+                        _requests.UpdateInterest(s);
+                        _requests.FillRequests(s);
+                        break;
+                    case PeerMessageId.Request:
+                        if (!_uploads.OnRequest(s, m, out reason, out detail)) return false;
+                        break;
+                    case PeerMessageId.Piece:
+                        OnBlock(s, m);
+                        if (s.UnrequestedBlocks > MaxUnrequestedBlocks + s.BytesDownloaded / BlockRequest.BlockSize)
+                        {
+                            reason = PeerCloseReason.UnrequestedBlocks;
+                            detail = "too many blocks we did not ask for";
+                            return false;
+                        }
+                        break;
+                    case PeerMessageId.RejectRequest:
+                        _requests.OnRejected(s, new BlockRequest(m.Index, m.Begin, m.Length));
+                        break;
+                    case PeerMessageId.AllowedFast:
+                        s.OnAllowedFast(m.Index, _ctx.Torrent.PieceCount);
+                        if (s.PeerChoking) _requests.FillRequests(s);
+                        break;
+                    case PeerMessageId.Extended:
+                        if (m.ExtendedId == 0) OnExtendedHandshake(s, m.Payload.Span);
+                        break;
+                }
+                return true;
+            }
+        }
+
+        /// <summary>A seed connected to a seed has nothing to give or take: close and free the connection slot.</summary>
+        private const string BothSeedsDetail = "both sides are seeds";
+
+        private bool BothSeeds(PeerSession s) => _ctx.IsDone && s.PeerHas.IsComplete;
+
+        private void OnExtendedHandshake(PeerSession s, ReadOnlySpan<byte> payload)
+        {
+            try
+            {
+                s.OnExtendedHandshake(ExtendedHandshake.Decode(payload), _ctx.Options.MaxRequestQueue);
+            }
+            catch (PeerProtocolException)
+            {
+                // A broken extended handshake only costs us its information.
+            }
+        }
+
+        private void OnBlock(PeerSession s, PeerMessage m)
+        {
+            var block = new BlockRequest(m.Index, m.Begin, m.Payload.Length);
+            bool requested = s.RemoveOutstanding(block);
+            if (!requested)
+            {
+                // Only blocks asked of this peer are taken: a peer pushing data nobody requested could otherwise mix
+                // garbage into pieces honest peers are filling, and have them blamed for the hash failure.
+                s.OnUnrequestedBlock();
+                return;
+            }
+            var outcome = Picker.BlockReceived(block, m.Payload.Span, s, requested, out var partial);
+            if (outcome == BlockOutcome.Unwanted) return;
+
+            _requests.OnBlockStored(s, block, _ctx.Now);
+            if (outcome == BlockOutcome.PieceComplete) _completion.OnPieceComplete(partial!);
+            _requests.FillRequests(s);
+        }
+    }
+}
