@@ -138,6 +138,7 @@ namespace BitTorrent.PowerShell.Infrastructure
                 foreach (var entry in _entries.Where(e => e.ProgressShown))
                     pump.Sink.WriteProgress(new ProgressRecord(entry.ActivityId, Activity(entry), "Done") { ParentActivityId = ParentActivityId, RecordType = ProgressRecordType.Completed });
                 pump.Sink.WriteProgress(new ProgressRecord(ParentActivityId, ParentActivity(), "Done") { RecordType = ProgressRecordType.Completed });
+                SummarizeEnd();
             }
             pump.RethrowIfStopped();
         }
@@ -185,12 +186,7 @@ namespace BitTorrent.PowerShell.Infrastructure
                 peerCount += status.ConnectedPeers;
                 if (!entry.Reported) working.Add((entry, status));
             }
-            int percent = wanted == 0 ? 100 : (int)Math.Min(100, 100 * verified / wanted);
-            _percentText = $"{percent} %";
-            string peersText = $"{peerCount} peer{(peerCount == 1 ? "" : "s")}";
-            _summary = uploadRate > 0 && rate < 1
-                ? $"{percent} % · {Units.FormatRate(uploadRate)} up · {peersText}"
-                : $"{percent} % · {Units.FormatRate(rate)} · {peersText}";
+            int percent = Summarize(wanted, verified, rate, uploadRate, peerCount);
             sink.WriteProgress(new ProgressRecord(ParentActivityId, ParentActivity(),
                 (paused ? "Suspended · " : "") + $"{Units.FormatBytes(verified)} of {Units.FormatBytes(wanted)} · {Units.FormatRate(rate)}")
             {
@@ -214,6 +210,31 @@ namespace BitTorrent.PowerShell.Infrastructure
                     SecondsRemaining = s.SecondsRemaining,
                 });
             }
+        }
+
+        /// <summary>Keeps what <see cref="Summary"/> and <see cref="PercentText"/> say; returns the percentage.</summary>
+        private int Summarize(long wanted, long verified, double rate, double uploadRate, int peerCount)
+        {
+            int percent = wanted == 0 ? 100 : (int)Math.Min(100, 100 * verified / wanted);
+            _percentText = $"{percent} %";
+            string peersText = $"{peerCount} peer{(peerCount == 1 ? "" : "s")}";
+            _summary = uploadRate > 0 && rate < 1
+                ? $"{percent} % · {Units.FormatRate(uploadRate)} up · {peersText}"
+                : $"{percent} % · {Units.FormatRate(rate)} · {peersText}";
+            return percent;
+        }
+
+        /// <summary>The summary once every torrent has ended: what they verified, nothing moving.</summary>
+        private void SummarizeEnd()
+        {
+            long wanted = 0, verified = 0;
+            foreach (var entry in _entries)
+            {
+                var status = entry.Handle?.GetStatus();
+                wanted += status?.TotalWanted ?? entry.Torrent.TotalSize;
+                verified += status?.BytesVerified ?? 0;
+            }
+            Summarize(wanted, verified, 0, 0, 0);
         }
 
         private static bool IsWorking(TorrentState state) =>

@@ -22,7 +22,7 @@ namespace BitTorrent.PowerShell.Jobs
         private const int MaxProgressRecords = 200;
         /// <summary>How long a synchronous stop, suspend or resume waits: runs stop within seconds (flush and resume
         /// record), bounded all the same so no job cmdlet hangs.</summary>
-        private static readonly TimeSpan TransitionTimeout = TimeSpan.FromSeconds(60);
+        internal static readonly TimeSpan TransitionTimeout = TimeSpan.FromSeconds(60);
 
         private readonly SwarmSession _swarm;
         private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
@@ -86,7 +86,9 @@ namespace BitTorrent.PowerShell.Jobs
         public override void ResumeJob() => WaitFor(BeginResume());
         public override void ResumeJobAsync() => RaiseWhenDone(BeginResume(), OnResumeJobCompleted);
 
-        private Task BeginSuspend()
+        /// <summary>Starts suspending (Suspend-TorrentJob waits for it, interruptibly); fails with
+        /// InvalidJobStateException when the job has ended.</summary>
+        internal Task BeginSuspend()
         {
             lock (_transition)
             {
@@ -111,7 +113,9 @@ namespace BitTorrent.PowerShell.Jobs
             }
         }
 
-        private Task BeginResume()
+        /// <summary>Starts resuming (Resume-TorrentJob waits for it); fails with InvalidJobStateException when the
+        /// job has ended.</summary>
+        internal Task BeginResume()
         {
             Task suspending;
             lock (_transition)
