@@ -1,6 +1,7 @@
 <#
-    Torrent jobs an admin manages with PowerShell's own job cmdlets: Start-TorrentDownload -AsJob from a real
-    python3-libtorrent seeder on 127.0.0.1, then Suspend-Job / Resume-Job / Stop-Job / Wait-Job / Receive-Job.
+    Torrent jobs an admin manages: Start-TorrentDownload -AsJob from a real python3-libtorrent seeder on 127.0.0.1,
+    then Suspend-TorrentJob / Resume-TorrentJob (PowerShell 7 has no Suspend-Job or Resume-Job), the Job2 methods and
+    events Windows PowerShell's Suspend-Job and Resume-Job call, and Stop-Job / Wait-Job / Receive-Job / Remove-Job.
 
       payload  12 MiB + 777 bytes, one file, 256 KiB pieces, made by mktorrent (not our code), seeded by libtorrent
                with no tracker. Our download is capped at 1 MiB/s (-DownloadRateLimit), so a job is still midway
@@ -114,7 +115,7 @@ Describe 'Torrent jobs' -Tag 'Interop' {
         (Get-FileHash -LiteralPath (Join-Path $dest 'payload.bin') -Algorithm SHA256).Hash | Should -Be $SourceSha
     }
 
-    It 'Suspend-Job stops the payload, Resume-Job finishes it with identical data' {
+    It 'Suspend-TorrentJob stops the payload, Resume-TorrentJob finishes it with identical data' {
         $dest = New-Destination 'suspend'
         $job = Start-SlowJob $dest
         try {
@@ -122,13 +123,15 @@ Describe 'Torrent jobs' -Tag 'Interop' {
             $states = [System.Collections.Generic.List[string]]::new()
             $handler = Register-ObjectEvent -InputObject $job -EventName StateChanged -Action { $Event.MessageData.Add("$($EventArgs.JobStateInfo.State)") } -MessageData $states
             try {
-                $suspended = Suspend-Job -Job $job -Wait
-                $suspended.Id | Should -Be $job.Id
+                $suspended = @(Suspend-TorrentJob -Job $job -ErrorAction Stop)
+                $suspended | Should -HaveCount 1
+                $suspended[0].Id | Should -Be $job.Id
                 $job.State | Should -Be 'Suspended'
                 $job.StatusMessage | Should -Match '^Suspended · \d+ %$'
                 Assert-NoPayloadWhileSuspended $job $dest
 
-                $null = Resume-Job -Job $job -Wait
+                $resumed = @(Resume-TorrentJob -Id $job.Id -ErrorAction Stop)
+                $resumed[0].Id | Should -Be $job.Id
                 $job.State | Should -BeIn 'Running', 'Completed'
                 $null = Wait-Job -Job $job -Timeout 120
                 $job.State | Should -Be 'Completed'
@@ -148,36 +151,58 @@ Describe 'Torrent jobs' -Tag 'Interop' {
         @(Get-ChildItem -LiteralPath $dest -Filter '*.part' -File) | Should -HaveCount 0
     }
 
-    It 'Suspend-Job without -Wait: Wait-Job returns on Suspended, Get-Job shows it, Resume-Job continues' {
-        $dest = New-Destination 'nowait'
+    It 'SuspendJobAsync / ResumeJobAsync (what Suspend-Job and Resume-Job call) raise their events; Wait-Job returns on Suspended' {
+        $dest = New-Destination 'async'
         $job = Start-SlowJob $dest
+        $tag = [Guid]::NewGuid().ToString('N')
+        $null = Register-ObjectEvent -InputObject $job -EventName SuspendJobCompleted -SourceIdentifier "suspend-$tag"
+        $null = Register-ObjectEvent -InputObject $job -EventName ResumeJobCompleted -SourceIdentifier "resume-$tag"
         try {
             Wait-Midway $job $dest
-            $null = Suspend-Job -Job $job
+            $job.SuspendJobAsync($false, 'test')
             $job.State | Should -BeIn 'Suspending', 'Suspended'
+            $e = Wait-Event -SourceIdentifier "suspend-$tag" -Timeout 60
+            $e | Should -Not -BeNullOrEmpty -Because 'SuspendJobCompleted is raised'
+            $e.SourceEventArgs.Error | Should -BeNullOrEmpty
+            Remove-Event -EventIdentifier $e.EventIdentifier
+            $job.State | Should -Be 'Suspended'
             # Wait-Job ends its wait when a job is suspended (PowerShell's rule for every Job2), without -Force.
             $waited = Wait-Job -Job $job -Timeout 60
             $waited.Id | Should -Be $job.Id
-            $job.State | Should -Be 'Suspended'
             (Get-Job -State Suspended).Id | Should -Contain $job.Id
             Get-Job -Id $job.Id | Format-Table | Out-String -Width 200 | Should -Match 'Suspended · \d+ %'
             Assert-NoPayloadWhileSuspended $job $dest
             # Suspending again is no change.
-            $null = Suspend-Job -Job $job -Wait
+            $null = Suspend-TorrentJob -Job $job -ErrorAction Stop
             $job.State | Should -Be 'Suspended'
 
-            $null = Resume-Job -Job $job
+            $job.ResumeJobAsync()
+            $e = Wait-Event -SourceIdentifier "resume-$tag" -Timeout 60
+            $e | Should -Not -BeNullOrEmpty -Because 'ResumeJobCompleted is raised'
+            $e.SourceEventArgs.Error | Should -BeNullOrEmpty
+            Remove-Event -EventIdentifier $e.EventIdentifier
             $null = Wait-Job -Job $job -Timeout 120
             $job.State | Should -Be 'Completed'
             @(Receive-Job -Job $job).Status | Should -Be 'Completed'
-            # A finished job is neither suspended nor resumed: a warning, not a hang or an error.
-            $null = Suspend-Job -Job $job -WarningVariable sw -WarningAction SilentlyContinue -ErrorAction Stop
-            @($sw) | Should -HaveCount 1
-            $null = Resume-Job -Job $job -WarningVariable rw -WarningAction SilentlyContinue -ErrorAction Stop
-            @($rw) | Should -HaveCount 1
+
+            # A finished job is neither suspended nor resumed: the event carries InvalidJobStateException (which
+            # Suspend-Job and Resume-Job turn into a warning), the module's cmdlets write TorrentJobStateInvalid.
+            $job.SuspendJobAsync()
+            $e = Wait-Event -SourceIdentifier "suspend-$tag" -Timeout 60
+            $e.SourceEventArgs.Error | Should -BeOfType ([System.Management.Automation.InvalidJobStateException])
+            Remove-Event -EventIdentifier $e.EventIdentifier
+            $out = @(Suspend-TorrentJob -Job $job -ErrorVariable se -ErrorAction SilentlyContinue)
+            $out | Should -HaveCount 0
+            @($se) | Should -HaveCount 1
+            $se[0].FullyQualifiedErrorId | Should -BeLike 'TorrentJobStateInvalid,*'
+            $null = Resume-TorrentJob -Job $job -ErrorVariable re -ErrorAction SilentlyContinue
+            $re[0].FullyQualifiedErrorId | Should -BeLike 'TorrentJobStateInvalid,*'
             $job.State | Should -Be 'Completed'
         }
-        finally { Remove-Job -Job $job -Force }
+        finally {
+            Unregister-Event -SourceIdentifier "suspend-$tag"; Unregister-Event -SourceIdentifier "resume-$tag"
+            Remove-Job -Job $job -Force
+        }
         (Get-FileHash -LiteralPath (Join-Path $dest 'payload.bin') -Algorithm SHA256).Hash | Should -Be $SourceSha
     }
 
@@ -186,7 +211,7 @@ Describe 'Torrent jobs' -Tag 'Interop' {
         $job = Start-SlowJob $dest
         try {
             Wait-Midway $job $dest
-            $null = Suspend-Job -Job $job -Wait
+            $null = Suspend-TorrentJob -Job $job -ErrorAction Stop
             $job.State | Should -Be 'Suspended'
             Stop-Job -Job $job
             $job.State | Should -Be 'Stopped'
@@ -195,7 +220,8 @@ Describe 'Torrent jobs' -Tag 'Interop' {
             $r[0].Status | Should -Be 'Stopped'
             # Every progress activity of the job ends with a Completed record, also when stopped while suspended.
             foreach ($g in @($job.Progress) | Group-Object ActivityId) { $g.Group[-1].RecordType | Should -Be 'Completed' -Because "activity $($g.Name)" }
-            { Resume-Job -Job $job -WarningAction SilentlyContinue -ErrorAction Stop } | Should -Not -Throw
+            $null = Resume-TorrentJob -Job $job -ErrorVariable re -ErrorAction SilentlyContinue
+            $re[0].FullyQualifiedErrorId | Should -BeLike 'TorrentJobStateInvalid,*'
             $job.State | Should -Be 'Stopped'
         }
         finally { Remove-Job -Job $job -Force }
@@ -216,10 +242,75 @@ Describe 'Torrent jobs' -Tag 'Interop' {
 
         $job = Start-SlowJob $dest
         Wait-Until -TimeoutSec 60 -Because 'the second job to run' -Condition { (Get-JobPercent $job) -ge 0 }
-        $null = Suspend-Job -Job $job -Wait
+        $null = Suspend-TorrentJob -Job $job -ErrorAction Stop
         $id = $job.Id
         Remove-Job -Job $job -Force
         Get-Job -Id $id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         Wait-Until -TimeoutSec 30 -Because 'no connection to the seeder to remain' -Condition { (Get-SeederConnectionCount) -eq 0 }
+    }
+
+    It 'names what it cannot act on: <Case>' -TestCases @(
+        @{ Case = 'a job of another type'; Id = 'NotATorrentJob' }
+        @{ Case = 'an unknown id'; Id = 'TorrentJobNotFound' }
+        @{ Case = 'an unknown name'; Id = 'TorrentJobNotFound' }
+    ) {
+        $other = $null
+        try {
+            $e = switch ($Case) {
+                'a job of another type' {
+                    $other = Start-ThreadJob -ScriptBlock { 1 }
+                    $null = $other | Suspend-TorrentJob -ErrorVariable err -ErrorAction SilentlyContinue; $err
+                }
+                'an unknown id' { $null = Resume-TorrentJob -Id 987654 -ErrorVariable err -ErrorAction SilentlyContinue; $err }
+                'an unknown name' { $null = Suspend-TorrentJob -Name 'no such torrent job' -ErrorVariable err -ErrorAction SilentlyContinue; $err }
+            }
+            @($e) | Should -HaveCount 1
+            $e[0].FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        }
+        finally { if ($other) { Remove-Job -Job $other -Force } }
+    }
+
+    It '-WhatIf suspends nothing' {
+        $dest = New-Destination 'whatif'
+        $job = Start-SlowJob $dest
+        try {
+            @(Suspend-TorrentJob -Job $job -WhatIf) | Should -HaveCount 0
+            $job.State | Should -Be 'Running'
+        }
+        finally { Remove-Job -Job $job -Force }
+    }
+
+    It 'a seeding job: suspended it turns peers away, resumed it serves the data again' {
+        $port = Get-FreePort
+        $infoHash = (Get-TorrentInfo -LiteralPath $TorrentPath).InfoHash
+        $job = Start-TorrentSeed -LiteralPath $TorrentPath -DataPath (Split-Path -Parent $SourceFile) -Port $port -ListenAddress 127.0.0.1 -NoTracker -AsJob
+        try {
+            Wait-Until -TimeoutSec 60 -Because 'the seed job to answer a handshake' -Condition {
+                $null -ne (Invoke-PeerHandshake -Peer "127.0.0.1:$port" -InfoHash $infoHash -TimeoutSec 5 -ErrorAction SilentlyContinue)
+            }
+            Wait-Until -TimeoutSec 10 -Because 'the status message to say the seed is complete' -Condition { $job.StatusMessage -match '^100 % · ' }
+            $null = Suspend-TorrentJob -Job $job -ErrorAction Stop
+            $job.State | Should -Be 'Suspended'
+            $refused = Invoke-PeerHandshake -Peer "127.0.0.1:$port" -InfoHash $infoHash -TimeoutSec 5 -ErrorVariable he -ErrorAction SilentlyContinue
+            $refused | Should -BeNullOrEmpty -Because 'a suspended seed serves nobody'
+            $he[0].FullyQualifiedErrorId | Should -BeLike 'HandshakeRejected,*'
+
+            $null = Resume-TorrentJob -Job $job -ErrorAction Stop
+            $job.State | Should -Be 'Running'
+            Wait-Until -TimeoutSec 60 -Because 'the resumed seed to answer a handshake' -Condition {
+                $null -ne (Invoke-PeerHandshake -Peer "127.0.0.1:$port" -InfoHash $infoHash -TimeoutSec 5 -ErrorAction SilentlyContinue)
+            }
+            $dest = New-Destination 'from-seed-job'
+            $r = Start-TorrentDownload -LiteralPath $TorrentPath -DestinationPath $dest -Peer "127.0.0.1:$port" -NoTracker -ListenAddress 127.0.0.1 -ErrorAction Stop
+            $r.Status | Should -Be 'Completed'
+            (Get-FileHash -LiteralPath (Join-Path $dest 'payload.bin') -Algorithm SHA256).Hash | Should -Be $SourceSha
+            Stop-Job -Job $job
+            $job.State | Should -Be 'Stopped'
+            $summary = @(Receive-Job -Job $job)
+            $summary | Should -HaveCount 1
+            $summary[0].Status | Should -Be 'Completed' -Because 'stopping a complete seed is its normal end'
+            $summary[0].BytesUploaded | Should -BeGreaterOrEqual $summary[0].TotalSize
+        }
+        finally { Remove-Job -Job $job -Force }
     }
 }

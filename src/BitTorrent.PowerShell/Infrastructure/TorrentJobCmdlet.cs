@@ -56,7 +56,7 @@ namespace BitTorrent.PowerShell.Infrastructure
                         Errors.NotATorrentJobId, ErrorCategory.InvalidType, job));
                     continue;
                 }
-                if (!ShouldProcess($"Job {job.Id} ('{job.Name}'): {job.Command}", Action)) continue;
+                if (!ShouldProcess($"Job {job.Id} ('{job.Name}')", Action)) continue;
                 if (Wait(torrentJob, Begin(torrentJob))) WriteObject(torrentJob);
             }
         }
