@@ -193,7 +193,9 @@ namespace BitTorrent.PowerShell.Jobs
             }
             catch (Exception ex)
             {
-                Error.Add(new ErrorRecord(ex, "TorrentJobFailed", ErrorCategory.NotSpecified, null));
+                // The streams are closed if Remove-Job -Force disposed the job first; this thread must not throw then.
+                try { Error.Add(new ErrorRecord(ex, "TorrentJobFailed", ErrorCategory.NotSpecified, null)); }
+                catch (Exception) { }
                 end = JobState.Failed;
             }
             lock (_transition)
