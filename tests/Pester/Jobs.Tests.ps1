@@ -60,6 +60,7 @@ BeforeAll {
     # for the "nothing changes while suspended" check).
     function Wait-Midway($Job, [string] $Destination) {
         Wait-Until -TimeoutSec 90 -Because 'the job to verify some pieces' -Condition {
+            # Wait-Until gives up at once on an error saying "exited:": a job that ended cannot get midway.
             if ($Job.State -ne 'Running') { throw "the job exited: it is $($Job.State)" }
             (Get-JobPercent $Job) -ge 8
         }
