@@ -30,6 +30,8 @@
         'Test-Torrent'
         'Start-TorrentDownload'
         'Start-TorrentSeed'
+        'Suspend-TorrentJob'
+        'Resume-TorrentJob'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
@@ -40,7 +42,7 @@
             ProjectUri   = 'https://github.com/bittorrent-powershell/BitTorrent'
             LicenseUri   = 'https://github.com/bittorrent-powershell/BitTorrent/blob/main/LICENSE'
             ReleaseNotes = @'
-0.1.0 - a complete BitTorrent client in-process, as ten cmdlets:
+0.1.0 - a complete BitTorrent client in-process, as twelve cmdlets:
 - Get-TorrentInfo, ConvertFrom-Bencode, ConvertTo-Bencode: read torrents (safe paths, info-hash, magnet link) and
   bencode, with a strict limit-checked codec.
 - Get-TorrentPeer, Get-TorrentTracker: HTTP, HTTPS and UDP trackers (BEP 3, 12, 15, 23), all at once; scrape.
@@ -48,6 +50,8 @@
   trackers for peers.
 - Start-TorrentDownload, Start-TorrentSeed: download and seed (rarest first, endgame, tit-for-tat, smart ban,
   resume records, -Include/-Exclude, rate limits, -AsJob, -WhatIf).
+- Suspend-TorrentJob, Resume-TorrentJob: pause and resume a torrent job (PowerShell 7 has no Suspend-Job or
+  Resume-Job; on Windows PowerShell 5.1 those work on a torrent job too); Get-Job shows each job's progress.
 - New-Torrent, Test-Torrent: create and verify torrents on every core (mktorrent's info-hash for the same files).
 - One torrent input everywhere (-Torrent, alias InputObject, by value and by property name); tab completion for
   -PieceSize, -Include/-Exclude, -Tracker and -Peer; full help (Get-Help -Full, about_BitTorrent).

@@ -32,6 +32,12 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string DestinationWriteFailedId = "DestinationWriteFailed";
         public const string EngineErrorId = "EngineError";
 
+        // Managing torrent jobs (Suspend-TorrentJob, Resume-TorrentJob).
+        public const string NotATorrentJobId = "NotATorrentJob";
+        public const string TorrentJobNotFoundId = "TorrentJobNotFound";
+        public const string TorrentJobStateInvalidId = "TorrentJobStateInvalid";
+        public const string TorrentJobTimeoutId = "TorrentJobTimeout";
+
         // Trackers (Get-TorrentPeer, Get-TorrentTracker)
         public const string NoTrackersId = "NoTrackers";
         public const string InvalidTrackerUrlId = "InvalidTrackerUrl";

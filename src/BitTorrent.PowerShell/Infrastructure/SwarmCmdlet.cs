@@ -135,9 +135,9 @@ namespace BitTorrent.PowerShell.Infrastructure
             if (Swarm.Count == 0) return;
             if (AsJob)
             {
-                var job = new TorrentJob(MyInvocation.Line, JobName, (sink, token) => Swarm.Run(sink, token));
+                var job = new TorrentJob(MyInvocation.Line, JobName, Swarm);
                 JobRepository.Add(job);
-                job.Start();
+                job.StartJob();
                 WriteObject(job);
                 return;
             }

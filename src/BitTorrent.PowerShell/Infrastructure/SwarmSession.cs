@@ -4,6 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Net.Sockets;
 using System.Threading;
+using System.Threading.Tasks;
 using BitTorrent.Download;
 using BitTorrent.Events;
 using BitTorrent.Metainfo;
@@ -23,6 +24,12 @@ namespace BitTorrent.PowerShell.Infrastructure
         private const int MostChildRecords = 16;
         private readonly List<Entry> _entries = new List<Entry>();
         private readonly HashSet<string> _infoHashes = new HashSet<string>(StringComparer.Ordinal);
+        /// <summary>Held to pause or resume the torrents, and while the running session appears or goes.</summary>
+        private readonly object _control = new object();
+        private TorrentSession? _session;
+        private bool _paused;
+        private volatile string _summary = string.Empty;
+        private volatile string _percentText = string.Empty;
 
         public TorrentSessionOptions SessionOptions { get; set; } = new TorrentSessionOptions();
 
@@ -30,6 +37,44 @@ namespace BitTorrent.PowerShell.Infrastructure
         public string Verb { get; set; } = "Downloading";
 
         public int Count => _entries.Count;
+
+        /// <summary>The latest "42 % · 12.3 MiB/s · 5 peers" (empty before the first progress; any thread).</summary>
+        public string Summary => _summary;
+
+        /// <summary>The latest "42 %" (empty before the first progress; any thread).</summary>
+        public string PercentText => _percentText;
+
+        /// <summary>Pauses every torrent (any thread): each run stops cleanly (data flushed, resume record saved, peers
+        /// disconnected); completes when they all have. Torrents not added yet are paused as they are added.</summary>
+        public Task PauseAsync()
+        {
+            lock (_control)
+            {
+                _paused = true;
+                return PauseAdded();
+            }
+        }
+
+        /// <summary>Queues every paused torrent again (any thread); each new run keeps every verified piece.</summary>
+        public void Resume()
+        {
+            lock (_control)
+            {
+                _paused = false;
+                var session = _session;
+                if (session is null) return;
+                foreach (var entry in _entries)
+                    if (entry.Handle is not null) session.Resume(entry.Handle);
+            }
+        }
+
+        /// <summary>Under <see cref="_control"/>.</summary>
+        private Task PauseAdded()
+        {
+            var session = _session;
+            if (session is null) return Task.CompletedTask;
+            return Task.WhenAll(_entries.Where(e => e.Handle is not null).Select(e => session.PauseAsync(e.Handle!)).ToList());
+        }
 
         /// <summary>Queues a torrent; false (and nothing queued) when the same torrent is already queued: a session
         /// takes each info-hash once (incoming peers are routed by it).</summary>
@@ -73,19 +118,27 @@ namespace BitTorrent.PowerShell.Infrastructure
             };
             try
             {
-                foreach (var entry in _entries) entry.Handle = session.Add(entry.Torrent, entry.Destination, entry.Options);
+                lock (_control)
+                {
+                    foreach (var entry in _entries) entry.Handle = session.Add(entry.Torrent, entry.Destination, entry.Options);
+                    _session = session;
+                    // A job suspended before its torrents were added: they start paused (a queued torrent pauses at once).
+                    if (_paused) _ = PauseAdded();
+                }
                 pump.RunUntil(allReported);
             }
             finally
             {
                 // Whatever happens on this thread, no torrent keeps running after the cmdlet returns: the session stops
                 // them all (bounded), then what they said last and their results are written.
+                lock (_control) _session = null;
                 session.Dispose();
                 foreach (var entry in _entries.Where(e => e.Handle is null)) entry.Reported = true; // never added (the add threw)
                 pump.RunUntil(allReported, untilDoneEvenIfStopped: true);
                 foreach (var entry in _entries.Where(e => e.ProgressShown))
                     pump.Sink.WriteProgress(new ProgressRecord(entry.ActivityId, Activity(entry), "Done") { ParentActivityId = ParentActivityId, RecordType = ProgressRecordType.Completed });
                 pump.Sink.WriteProgress(new ProgressRecord(ParentActivityId, ParentActivity(), "Done") { RecordType = ProgressRecordType.Completed });
+                SummarizeEnd();
             }
             pump.RethrowIfStopped();
         }
@@ -115,7 +168,10 @@ namespace BitTorrent.PowerShell.Infrastructure
         private void WriteProgress(IRecordSink sink)
         {
             long wanted = 0, verified = 0;
-            double rate = 0;
+            double rate = 0, uploadRate = 0;
+            int peerCount = 0;
+            bool paused;
+            lock (_control) paused = _paused;
             var working = new List<(Entry Entry, DownloadStatus Status)>();
             foreach (var entry in _entries)
             {
@@ -123,13 +179,18 @@ namespace BitTorrent.PowerShell.Infrastructure
                 if (status is null) { wanted += entry.Torrent.TotalSize; continue; }
                 wanted += status.TotalWanted;
                 verified += status.BytesVerified;
+                // A paused torrent's status is its last run's: its rates and peers are gone with that run.
+                if (!IsWorking(entry.Handle!.State)) continue;
                 rate += status.DownloadRate;
-                if (!entry.Reported && IsWorking(entry.Handle!.State)) working.Add((entry, status));
+                uploadRate += status.UploadRate;
+                peerCount += status.ConnectedPeers;
+                if (!entry.Reported) working.Add((entry, status));
             }
+            int percent = Summarize(wanted, verified, rate, uploadRate, peerCount);
             sink.WriteProgress(new ProgressRecord(ParentActivityId, ParentActivity(),
-                $"{Units.FormatBytes(verified)} of {Units.FormatBytes(wanted)} · {Units.FormatRate(rate)}")
+                (paused ? "Suspended · " : "") + $"{Units.FormatBytes(verified)} of {Units.FormatBytes(wanted)} · {Units.FormatRate(rate)}")
             {
-                PercentComplete = wanted == 0 ? 100 : (int)Math.Min(100, 100 * verified / wanted),
+                PercentComplete = percent,
             });
             // Checking and downloading first (they are few: -ThrottleLimit), then the seeds moving the most data.
             foreach (var (entry, s) in working.OrderBy(w => w.Status.State == DownloadState.Seeding ? 1 : 0)
@@ -149,6 +210,31 @@ namespace BitTorrent.PowerShell.Infrastructure
                     SecondsRemaining = s.SecondsRemaining,
                 });
             }
+        }
+
+        /// <summary>Keeps what <see cref="Summary"/> and <see cref="PercentText"/> say; returns the percentage.</summary>
+        private int Summarize(long wanted, long verified, double rate, double uploadRate, int peerCount)
+        {
+            int percent = wanted == 0 ? 100 : (int)Math.Min(100, 100 * verified / wanted);
+            _percentText = $"{percent} %";
+            string peersText = $"{peerCount} peer{(peerCount == 1 ? "" : "s")}";
+            _summary = uploadRate > 0 && rate < 1
+                ? $"{percent} % · {Units.FormatRate(uploadRate)} up · {peersText}"
+                : $"{percent} % · {Units.FormatRate(rate)} · {peersText}";
+            return percent;
+        }
+
+        /// <summary>The summary once every torrent has ended: what they verified, nothing moving.</summary>
+        private void SummarizeEnd()
+        {
+            long wanted = 0, verified = 0;
+            foreach (var entry in _entries)
+            {
+                var status = entry.Handle?.GetStatus();
+                wanted += status?.TotalWanted ?? entry.Torrent.TotalSize;
+                verified += status?.BytesVerified ?? 0;
+            }
+            Summarize(wanted, verified, 0, 0, 0);
         }
 
         private static bool IsWorking(TorrentState state) =>
