@@ -122,7 +122,9 @@ function Invoke-XunitTests {
     $resultsDir = Join-Path $OutRoot 'TestResults'
     $trx = Join-Path $resultsDir 'engine.trx'
     if (Test-Path -LiteralPath $trx) { Remove-Item -LiteralPath $trx }
-    & dotnet test $EngineTests -c $Configuration --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
+    # Always Debug: the engine's concurrency checks (TorrentLock.AssertHeld/AssertNotHeld) exist only in DEBUG builds,
+    # and every download test is meant to run with them armed. The module itself is built with -Configuration.
+    & dotnet test $EngineTests -c Debug --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
     $exit = $LASTEXITCODE
     if (-not (Test-Path -LiteralPath $trx)) {
         # The project did not build or the runner died: count it as a failure, never as zero tests.

@@ -20,6 +20,14 @@ namespace BitTorrent.Download
             return new Scope(_gate);
         }
 
+        /// <summary>True in DEBUG builds, where <see cref="AssertHeld"/> and <see cref="AssertNotHeld"/> check; in
+        /// release builds they compile away.</summary>
+#if DEBUG
+        public const bool ChecksEnabled = true;
+#else
+        public const bool ChecksEnabled = false;
+#endif
+
         /// <summary>True when the calling thread holds the lock.</summary>
         public bool IsHeld => Monitor.IsEntered(_gate);
 

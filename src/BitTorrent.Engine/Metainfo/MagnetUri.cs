@@ -336,10 +336,13 @@ namespace BitTorrent.Metainfo
 
         private static IReadOnlyList<string> Distinct(IEnumerable<string>? values)
         {
+            // A set, not list.Contains: a torrent may list 100 000 trackers (the hostile corpus has one), and a quadratic
+            // scan made Get-TorrentInfo take 24 s on it.
             var list = new List<string>();
             if (values is null) return list;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var value in values)
-                if (!string.IsNullOrEmpty(value) && !list.Contains(value)) list.Add(value);
+                if (!string.IsNullOrEmpty(value) && seen.Add(value)) list.Add(value);
             return list;
         }
 
