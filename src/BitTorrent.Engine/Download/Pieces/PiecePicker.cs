@@ -61,7 +61,10 @@ namespace BitTorrent.Download
         /// (<see cref="MaxAwaitingVerification"/>): memory stays bounded by both.</summary>
         public int MaxPartialPieces { get; set; }
 
-        public int MaxAwaitingVerification => Math.Max(4, MaxPartialPieces / 2);
+        /// <summary>A quarter of <see cref="MaxPartialPieces"/> (at least 4): SHA-1 is fed as blocks arrive, so a
+        /// complete piece's check is nearly done when its last block lands and it mostly waits for its write; half
+        /// (before incremental hashing) only held more memory.</summary>
+        public int MaxAwaitingVerification => Math.Max(4, MaxPartialPieces / 4);
 
         private bool CanStartPiece =>
             _partialList.Count - _awaitingVerification < MaxPartialPieces && _awaitingVerification < MaxAwaitingVerification;
