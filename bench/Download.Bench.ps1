@@ -17,6 +17,8 @@
          aria2c      tracker only (aria2c has no way to be given peers); DHT/LPD/PEX off, --seed-time=0.
          libtorrent  bench/support/lt_leech.py: the tracker plus connect_peer to every seeder; libtorrent's
                      default settings apart from the network features (what a libtorrent 2.0 user gets).
+         BitTorrent-baseline  (with -BaselineModulePath) the same as BitTorrent, importing another build of the
+                     module: before/after measured in one run, against the same swarm and under the same load.
        A run counts only when the downloaded file has the source's size and SHA-256.
     4. Prints a table per client (median wall time over the rounds, MB/s, CPU seconds and CPU per GiB, peak RSS)
        and our ratios against the goals, to the console and to -OutputPath (markdown).
@@ -27,11 +29,18 @@
 
 .EXAMPLE
     dotnet pwsh -NoProfile -File bench/Download.Bench.ps1 -ModulePath out/BitTorrent -SizeMiB 64 -Rounds 1
+
+.EXAMPLE
+    dotnet pwsh -NoProfile -File bench/Download.Bench.ps1 -ModulePath out/BitTorrent -BaselineModulePath ../baseline/BitTorrent -SizeMiB 256 -Rounds 1
 #>
 [CmdletBinding()]
 param(
     # The built module folder (holding BitTorrent.psd1); build.ps1's Bench task passes out/BitTorrent.
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/BitTorrent'),
+
+    # Another build of the module (e.g. from the commit before a change): adds a 'BitTorrent-baseline' leecher that
+    # runs exactly like 'BitTorrent' with this module, so before and after are compared in the same run.
+    [string] $BaselineModulePath,
 
     # Payload size in MiB (1 GiB by default; e.g. 64 for a quick run).
     [ValidateRange(1, 16384)]
@@ -46,6 +55,7 @@ param(
     [int] $Rounds = 3,
 
     # Which leechers to run: BitTorrent, aria2c, libtorrent (a comma-separated string works too, for pwsh -File).
+    # (-BaselineModulePath adds BitTorrent-baseline.)
     [string[]] $Leecher = @('BitTorrent', 'aria2c', 'libtorrent'),
 
     # Which real clients seed, all at once: libtorrent, aria2c, transmission, qbittorrent (or a comma-separated string).
@@ -64,7 +74,11 @@ param(
     # A command to run the Start-TorrentDownload child under, for profiling (e.g. 'strace,-c,-f,-o,/tmp/st.txt',
     # 'perf,stat,-o,/tmp/perf.txt', or "$PWD/bench/support/trace-peers.sh,/tmp/trace.txt" for a per-peer timeline);
     # its CPU and memory then count in the figures too.
-    [string[]] $ProfileWrapper = @()
+    [string[]] $ProfileWrapper = @(),
+
+    # build.ps1 -BenchArgs goes to every bench: arguments meant for another one (e.g. -DownloadMiB) end up here, unused.
+    [Parameter(ValueFromRemainingArguments)]
+    [object[]] $OtherBenchArguments
 )
 
 $ErrorActionPreference = 'Stop'
@@ -77,10 +91,21 @@ $ModulePath = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
 if (-not (Test-Path -LiteralPath (Join-Path $ModulePath 'BitTorrent.psd1'))) {
     throw "No BitTorrent.psd1 in '$ModulePath': build first (dotnet pwsh -NoProfile -File ./build.ps1 -Task Build)."
 }
+if ($BaselineModulePath) {
+    $BaselineModulePath = (Resolve-Path -LiteralPath $BaselineModulePath).ProviderPath
+    if (-not (Test-Path -LiteralPath (Join-Path $BaselineModulePath 'BitTorrent.psd1'))) { throw "No BitTorrent.psd1 in '$BaselineModulePath'." }
+}
 # pwsh -File hands an array parameter one string: accept 'a,b,c' as well as an array.
 $Leecher = @($Leecher -split ',' | ForEach-Object Trim | Where-Object { $_ } | Select-Object -Unique)
 $Seeder = @($Seeder -split ',' | ForEach-Object Trim | Where-Object { $_ } | Select-Object -Unique)
 foreach ($name in $Leecher) { if ($name -notin 'BitTorrent', 'aria2c', 'libtorrent') { throw "Unknown leecher '$name' (BitTorrent, aria2c, libtorrent)." } }
+# The baseline runs right after ours in every round's rotation, so both see the same neighbours.
+if ($BaselineModulePath) {
+    $at = [Array]::IndexOf($Leecher, 'BitTorrent')
+    $Leecher = @(if ($at -lt 0) { $Leecher + 'BitTorrent-baseline' } else { $Leecher[0..$at] + 'BitTorrent-baseline' + $(if ($at + 1 -lt $Leecher.Count) { $Leecher[($at + 1)..($Leecher.Count - 1)] }) })
+}
+function Test-OurLeecher([string] $Name) { $Name -in 'BitTorrent', 'BitTorrent-baseline' }
+function Get-LeecherModulePath([string] $Name) { if ($Name -eq 'BitTorrent-baseline') { $BaselineModulePath } else { $ModulePath } }
 foreach ($name in $Seeder) { if ($name -notin 'libtorrent', 'aria2c', 'transmission', 'qbittorrent') { throw "Unknown seeder '$name' (libtorrent, aria2c, transmission, qbittorrent)." } }
 if ($Leecher.Count -eq 0 -or $Seeder.Count -eq 0) { throw 'Give at least one leecher and one seeder.' }
 if ($Seeder.Count -lt 3) { Write-Warning "Only $($Seeder.Count) seeder(s): the benchmark is meant for at least three different clients." }
@@ -137,7 +162,7 @@ function Get-ToolVersion([string] $Name) {
             'libtorrent' { 'libtorrent ' + (& /usr/bin/python3 -c 'import libtorrent; print(libtorrent.__version__)' 2>$null) }
             'transmission' { "$((& transmission-daemon -V 2>&1) | Select-Object -First 1)".Trim() }
             'qbittorrent' { "$((& qbittorrent-nox -v 2>$null) | Select-Object -First 1)".Trim() }
-            'BitTorrent' { "BitTorrent $((Import-PowerShellDataFile (Join-Path $ModulePath 'BitTorrent.psd1')).ModuleVersion) (pwsh $($PSVersionTable.PSVersion), .NET $([Environment]::Version))" }
+            { Test-OurLeecher $_ } { "BitTorrent $((Import-PowerShellDataFile (Join-Path (Get-LeecherModulePath $Name) 'BitTorrent.psd1')).ModuleVersion) (pwsh $($PSVersionTable.PSVersion), .NET $([Environment]::Version))$(if ($Name -eq 'BitTorrent-baseline') { ' from ' + $BaselineModulePath })" }
         }
     }
     catch { $Name }
@@ -151,9 +176,9 @@ function Start-MeasuredRun {
     $resultFile = Join-Path $Workspace "$Tag.json"
     $peerList = @($Seeds | ForEach-Object { $_.EndPoint })
     $command = switch ($Client) {
-        'BitTorrent' {
+        { Test-OurLeecher $_ } {
             @($ProfileWrapper -split ',' | Where-Object { $_ }) + @($Pwsh.FilePath) + $Pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-File', $ChildScript,
-                '-ModulePath', $ModulePath, '-TorrentPath', $TorrentPath, '-DestinationPath', $Destination,
+                '-ModulePath', (Get-LeecherModulePath $Client), '-TorrentPath', $TorrentPath, '-DestinationPath', $Destination,
                 '-ResultPath', $resultFile, '-Peer', ($peerList -join ','), '-Port', $port, '-TimeoutSec', 60)
         }
         'aria2c' {
@@ -257,7 +282,7 @@ try {
             $verified = $size -eq $SizeBytes -and (Get-Sha256 $file) -eq $wantSha
             $detail = if (Test-Path -LiteralPath $running.ResultFile) { Get-Content -LiteralPath $running.ResultFile -Raw | ConvertFrom-Json } else { $null }
             $ok = $verified -and $exit -eq 0 -and -not [double]::IsNaN($wall)
-            if ($client -eq 'BitTorrent') { $ok = $ok -and $null -ne $detail -and $detail.Status -eq 'Completed' }
+            if (Test-OurLeecher $client) { $ok = $ok -and $null -ne $detail -and $detail.Status -eq 'Completed' }
             $run = [pscustomobject]@{
                 Round = $round; Client = $client; Ok = $ok; ExitCode = $exit; Sha256Ok = $verified
                 WallSeconds = $wall; MBps = $SizeBytes / 1e6 / $wall; UserSeconds = $user; SysSeconds = $sys
@@ -267,7 +292,7 @@ try {
             Write-Host ("  round {0} {1,-11} {2,7:N2} s {3,7:N1} MB/s  cpu {4,6:N2} s (user {5:N2}, sys {6:N2})  rss {7,6:N1} MB  {8}" -f
                 $round, $client, $wall, $run.MBps, $run.CpuSeconds, $user, $sys, $run.PeakRssMB,
                 $(if ($ok) { 'sha256 ok' } elseif ($timedOut) { 'TIMED OUT' } else { "FAILED (exit $exit, size $size, sha256 $(if ($verified) { 'ok' } else { 'bad' }))" }))
-            if ($client -eq 'BitTorrent' -and $detail) {
+            if ((Test-OurLeecher $client) -and $detail) {
                 Write-Host ("      start-up + import {9:N2} s, cmdlet {8:N2} s, engine {0:N2} s, pwsh start-up + import {1:N2} CPU s, download {2:N2} CPU s, allocated {3:N0} MiB, GCs {4}, peers {5}, hash failures {6}{7}" -f
                     $detail.EngineSeconds, $detail.StartupCpuSeconds, $detail.DownloadCpuSeconds, $detail.AllocatedMiB,
                     ($detail.GcCollections -join '/'), $detail.PeersUsed, $detail.HashFailures,
@@ -321,31 +346,42 @@ try {
         $md.Add("| $($s.Client) | $($s.Version) | $($s.Runs) | $(& $fmt $s.WallSeconds 'N2') | $(& $fmt $s.MBps 'N1') | $(& $fmt $s.CpuSeconds 'N2') ($(& $fmt $s.UserSeconds 'N2')+$(& $fmt $s.SysSeconds 'N2')) | $(& $fmt $s.CpuPerGiB 'N2') | $(& $fmt $s.PeakRssMB 'N1') |")
     }
     $ours = $summary | Where-Object Client -eq 'BitTorrent'
+    $baseline = $summary | Where-Object Client -eq 'BitTorrent-baseline'
     if ($ours) {
+        # One column per build of ours (the baseline's next to ours when -BaselineModulePath was given); the goals
+        # (issue 11) apply to ours.
+        $columns = @($ours) + @($baseline | Where-Object { $_ })
+        $cell = { param([scriptblock] $Value, [string] $Format) ($columns | ForEach-Object { & $fmt (& $Value $_) $Format }) -join ' | ' }
         $md.Add('')
-        $md.Add('| our ratio | value | goal | met |')
-        $md.Add('|---|---|---|---|')
-        $others = @($summary | Where-Object { $_.Client -ne 'BitTorrent' -and -not [double]::IsNaN($_.MBps) })
+        $md.Add("| our ratio | $(($columns | ForEach-Object Client) -join ' | ') | goal | met |")
+        $md.Add("|---|$('---|' * $columns.Count)---|---|")
+        $others = @($summary | Where-Object { -not (Test-OurLeecher $_.Client) -and -not [double]::IsNaN($_.MBps) })
         foreach ($o in $others) {
-            $md.Add("| throughput vs $($o.Client) | $(& $fmt ($ours.MBps / $o.MBps) 'N2')× | | |")
+            $md.Add("| throughput vs $($o.Client) | $(& $cell { param($c) $c.MBps / $o.MBps } 'N2') | | |")
         }
         if ($others) {
             $fastest = $others | Sort-Object MBps -Descending | Select-Object -First 1
             $ratio = $ours.MBps / $fastest.MBps
-            $md.Add("| throughput vs the faster ($($fastest.Client)) | $(& $fmt $ratio 'N2')× | ≥ 1.2× | $(if ($ratio -ge 1.2) { 'yes' } else { 'no' }) |")
-        }
-        $cmdletSeconds = Get-Median (@($runs | Where-Object { $_.Client -eq 'BitTorrent' -and $_.Ok -and $_.Detail }) | ForEach-Object { $_.Detail.CmdletSeconds })
-        if ($others -and -not [double]::IsNaN($cmdletSeconds)) {
+            $md.Add("| throughput vs the faster ($($fastest.Client)) | $(& $cell { param($c) $c.MBps / $fastest.MBps } 'N2') | ≥ 1.2× | $(if ($ratio -ge 1.2) { 'yes' } else { 'no' }) |")
             # The same ratio without pwsh's own start-up and module import (what a session that is already open sees).
-            $ratioCmdlet = ($SizeBytes / 1e6 / $cmdletSeconds) / $fastest.MBps
-            $md.Add("| throughput vs $($fastest.Client), counting only the cmdlet's $(& $fmt $cmdletSeconds 'N2') s | $(& $fmt $ratioCmdlet 'N2')× | (≥ 1.2×) | $(if ($ratioCmdlet -ge 1.2) { 'yes' } else { 'no' }) |")
+            $cmdletRatio = {
+                param($c)
+                $seconds = Get-Median (@($runs | Where-Object { $_.Client -eq $c.Client -and $_.Ok -and $_.Detail }) | ForEach-Object { $_.Detail.CmdletSeconds })
+                ($SizeBytes / 1e6 / $seconds) / $fastest.MBps
+            }
+            $ratioCmdlet = & $cmdletRatio $ours
+            $md.Add("| throughput vs $($fastest.Client), counting only the cmdlet's time | $(& $cell $cmdletRatio 'N2') | (≥ 1.2×) | $(if ($ratioCmdlet -ge 1.2) { 'yes' } else { 'no' }) |")
         }
         $aria = $summary | Where-Object Client -eq 'aria2c'
         if ($aria -and -not [double]::IsNaN($aria.CpuPerGiB)) {
             $cpuRatio = $ours.CpuPerGiB / $aria.CpuPerGiB
-            $md.Add("| CPU per GiB vs aria2c | $(& $fmt $cpuRatio 'N2')× | ≤ 2× | $(if ($cpuRatio -le 2) { 'yes' } else { 'no' }) |")
+            $md.Add("| CPU per GiB vs aria2c | $(& $cell { param($c) $c.CpuPerGiB / $aria.CpuPerGiB } 'N2') | ≤ 1.5× | $(if ($cpuRatio -le 1.5) { 'yes' } else { 'no' }) |")
         }
-        $md.Add("| peak RSS of the pwsh process | $(& $fmt $ours.PeakRssMB 'N1') MB | ≤ 250 MB | $(if ($ours.PeakRssMB -le 250) { 'yes' } else { 'no' }) |")
+        $md.Add("| peak RSS of the pwsh process, MB | $(& $cell { param($c) $c.PeakRssMB } 'N1') | ≤ 200 | $(if ($ours.PeakRssMB -le 200) { 'yes' } else { 'no' }) |")
+        if ($baseline) {
+            $md.Add("| throughput vs the baseline | $(& $fmt ($ours.MBps / $baseline.MBps) 'N2') | — | | |")
+            $md.Add("| CPU per GiB vs the baseline | $(& $fmt ($ours.CpuPerGiB / $baseline.CpuPerGiB) 'N2') | — | | |")
+        }
     }
     $md.Add('')
     $md.Add('Every run, in the order run (wall, CPU and peak RSS from GNU time around the whole process; MB = 10^6 bytes):')
@@ -355,20 +391,20 @@ try {
     foreach ($r in $runs) {
         $md.Add("| $($r.Round) | $($r.Client) | $(& $fmt $r.WallSeconds 'N2') | $(& $fmt $r.MBps 'N1') | $(& $fmt $r.UserSeconds 'N2') | $(& $fmt $r.SysSeconds 'N2') | $(& $fmt $r.PeakRssMB 'N1') | $(if ($r.Ok) { 'sha256 ok' } else { "FAILED (exit $($r.ExitCode))" }) |")
     }
-    $oursRuns = @($runs | Where-Object { $_.Client -eq 'BitTorrent' -and $_.Detail })
+    $oursRuns = @($runs | Where-Object { (Test-OurLeecher $_.Client) -and $_.Detail })
     if ($oursRuns) {
         $md.Add('')
         $md.Add('Inside the Start-TorrentDownload process (from the child itself): the cmdlet''s own time, CPU spent before the download (pwsh start-up + Import-Module) and during it, managed allocation and GCs (gen0/1/2):')
         $md.Add('')
-        $md.Add('| round | process s | start-up + import s | cmdlet s | engine s | start-up CPU s | download CPU s (user) | allocated MiB | GCs | peers used | hash failures |')
-        $md.Add('|---|---|---|---|---|---|---|---|---|---|---|')
+        $md.Add('| round | leecher | process s | start-up + import s | cmdlet s | engine s | start-up CPU s | download CPU s (user) | allocated MiB | GCs | peers used | hash failures |')
+        $md.Add('|---|---|---|---|---|---|---|---|---|---|---|---|')
         foreach ($r in $oursRuns) {
             $d = $r.Detail
-            $md.Add("| $($r.Round) | $(& $fmt $r.WallSeconds 'N2') | $(& $fmt $d.StartupSeconds 'N2') | $(& $fmt $d.CmdletSeconds 'N2') | $(& $fmt $d.EngineSeconds 'N2') | $(& $fmt $d.StartupCpuSeconds 'N2') | $(& $fmt $d.DownloadCpuSeconds 'N2') ($(& $fmt $d.DownloadUserSeconds 'N2')) | $(& $fmt $d.AllocatedMiB 'N0') | $($d.GcCollections -join '/') | $($d.PeersUsed) | $($d.HashFailures) |")
+            $md.Add("| $($r.Round) | $($r.Client) | $(& $fmt $r.WallSeconds 'N2') | $(& $fmt $d.StartupSeconds 'N2') | $(& $fmt $d.CmdletSeconds 'N2') | $(& $fmt $d.EngineSeconds 'N2') | $(& $fmt $d.StartupCpuSeconds 'N2') | $(& $fmt $d.DownloadCpuSeconds 'N2') ($(& $fmt $d.DownloadUserSeconds 'N2')) | $(& $fmt $d.AllocatedMiB 'N0') | $($d.GcCollections -join '/') | $($d.PeersUsed) | $($d.HashFailures) |")
         }
     }
     $md.Add('')
-    $md.Add('Leechers: BitTorrent = Start-TorrentDownload in a fresh `pwsh` (module imported from the build output; -Peer with every seeder, plus the torrent''s tracker); aria2c = tracker only, DHT/LPD/PEX off, `--file-allocation=none --seed-time=0 --bt-max-peers=55`; libtorrent = `bench/support/lt_leech.py` (tracker + connect_peer to every seeder, default settings, DHT/LSD/UPnP/NAT-PMP/uTP off). Each run downloads into a fresh empty folder; the client order rotates each round.')
+    $md.Add('Leechers: BitTorrent = Start-TorrentDownload in a fresh `pwsh` (module imported from the build output; -Peer with every seeder, plus the torrent''s tracker); BitTorrent-baseline = the same with the module from -BaselineModulePath; aria2c = tracker only, DHT/LPD/PEX off, `--file-allocation=none --seed-time=0 --bt-max-peers=55`; libtorrent = `bench/support/lt_leech.py` (tracker + connect_peer to every seeder, default settings, DHT/LSD/UPnP/NAT-PMP/uTP off). Each run downloads into a fresh empty folder; the client order rotates each round.')
 
     $text = $md -join [Environment]::NewLine
     $outDir = Split-Path -Parent $OutputPath

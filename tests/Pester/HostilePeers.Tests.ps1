@@ -14,7 +14,7 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestSupport/Hostile.psm1') -Force
 
     # The child pwsh that downloads may use at most this much memory (peak resident set, VmHWM). pwsh itself takes
-    # about 100 MB; the engine's bounds add at most 48 MiB of pieces in flight, 24 MiB awaiting their check and a
+    # about 100 MB; the engine's bounds add at most 32 MiB of pieces in flight, 8 MiB awaiting their check and a
     # 64 KiB receive buffer per peer.
     $script:MemoryBoundBytes = 300MB
 

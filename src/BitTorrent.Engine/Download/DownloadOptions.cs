@@ -38,8 +38,11 @@ namespace BitTorrent.Download
         /// <summary>Give up with NoPeersAvailable when no peer has sent data for this long (and none is connected).</summary>
         public TimeSpan NoPeersTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-        /// <summary>Bytes of pieces held in memory while their blocks arrive (bounds memory whatever the torrent size).</summary>
-        public long MaxUnverifiedBytes { get; init; } = 48L * 1024 * 1024;
+        /// <summary>Bytes of pieces held in memory while their blocks arrive (bounds memory whatever the torrent size);
+        /// complete pieces waiting for their write may add a quarter of it (see PiecePicker.MaxAwaitingVerification).
+        /// 32 MiB keeps four fast loopback peers' request pipelines full (a 256 MiB bench: the same throughput as
+        /// 48 MiB, 14-18 MB less peak resident memory in the median).</summary>
+        public long MaxUnverifiedBytes { get; init; } = 32L * 1024 * 1024;
 
         /// <summary>Seconds of data to keep requested from a peer (libtorrent's request_queue_time).</summary>
         public double RequestQueueSeconds { get; init; } = 3;

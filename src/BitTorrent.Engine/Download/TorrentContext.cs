@@ -62,6 +62,9 @@ namespace BitTorrent.Download
         /// <summary>Pieces complete in memory and being hashed or written (lock).</summary>
         public int PendingVerifications { get => _pendingVerifications; set { Lock.AssertHeld(); _pendingVerifications = value; } }
         private int _pendingVerifications;
+        /// <summary>Blocks read off the wire straight into their piece's buffer, without a copy (lock).</summary>
+        public long BlocksReceivedInPlace { get => _blocksReceivedInPlace; set { Lock.AssertHeld(); _blocksReceivedInPlace = value; } }
+        private long _blocksReceivedInPlace;
         public int HashFailures { get => _hashFailures; set { Lock.AssertHeld(); _hashFailures = value; } }
         private int _hashFailures;
         /// <summary>Uploads of sessions already closed (lock).</summary>

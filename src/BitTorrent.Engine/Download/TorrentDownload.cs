@@ -355,6 +355,12 @@ namespace BitTorrent.Download
         internal long TickCount => Interlocked.Read(ref _tickCount);
         private long _tickCount;
 
+        /// <summary>Blocks read straight into their piece's buffer so far (tests: the copy-free path is the one taken).</summary>
+        internal long BlocksReceivedInPlace
+        {
+            get { using (_ctx.Lock.Enter()) return _ctx.BlocksReceivedInPlace; }
+        }
+
         /// <summary>Makes the run loop look at the clock now (tests, after advancing a fake clock).</summary>
         internal void Nudge() => Wake();
 

@@ -10,7 +10,7 @@ namespace BitTorrent.Wire
     public readonly struct PeerMessage : IDisposable
     {
         private PeerMessage(PeerMessageId id, int index = 0, int begin = 0, int length = 0, ushort port = 0,
-            byte extendedId = 0, ReadOnlyMemory<byte> payload = default, PooledBuffer? owner = null)
+            byte extendedId = 0, ReadOnlyMemory<byte> payload = default, IMemoryOwner<byte>? owner = null)
         {
             Id = id;
             Index = index;
@@ -85,6 +85,11 @@ namespace BitTorrent.Wire
 
         internal static PeerMessage WithPayload(PeerMessageId id, PooledBuffer owner, int index = 0, int begin = 0, byte extendedId = 0) =>
             new PeerMessage(id, index, begin, id == PeerMessageId.Piece ? owner.Length : 0, extendedId: extendedId, payload: owner.Memory, owner: owner);
+
+        /// <summary>A piece message whose block was read into memory the consumer named (see
+        /// <see cref="PeerMessageReader.BlockDestination"/>).</summary>
+        internal static PeerMessage WithPayload(PeerMessageId id, IMemoryOwner<byte> owner, Memory<byte> payload, int index, int begin) =>
+            new PeerMessage(id, index, begin, payload.Length, payload: payload, owner: owner);
 
         internal static PeerMessage Unknown(byte id) => new PeerMessage((PeerMessageId)id);
 

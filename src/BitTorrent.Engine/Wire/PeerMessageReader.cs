@@ -2,15 +2,27 @@ using System;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 
 namespace BitTorrent.Wire
 {
+    /// <summary>Names the memory a piece message's block is read into (exactly <paramref name="length"/> bytes, backed
+    /// by an array), or returns null to have it read into a pooled buffer as any other payload. The owner is the
+    /// message's <see cref="PeerMessage.PayloadOwner"/>: disposed with the message, or by the reader if the block
+    /// cannot be read whole (the connection failed), so whoever handed the memory out learns it is free again.</summary>
+    /// <param name="index">The piece index, already checked against the torrent's piece count.</param>
+    /// <param name="begin">The block's offset in the piece (not checked: the resolver knows the piece's length).</param>
+    /// <param name="length">The block's length, at most <see cref="PeerMessageLimits.MaxBlockLength"/>.</param>
+    public delegate IMemoryOwner<byte>? BlockDestinationResolver(int index, int begin, int length);
+
     /// <summary>Reads the handshake and then length-prefixed messages from a peer's stream. Reads go into one pooled
     /// receive buffer (many small messages per socket read); payloads are copied out of it, or read straight from the
     /// stream, into pooled buffers the consumer returns by disposing the message. Every length is checked against
     /// <see cref="Limits"/> before any room is rented for it, so a hostile prefix is rejected at the cost of 5 bytes.
+    /// A piece message's block can instead go straight into memory the consumer names (<see cref="BlockDestination"/>:
+    /// the piece's own buffer), which saves copying every downloaded byte once more.
     /// One reader per connection, used by one reader loop at a time.</summary>
     public sealed class PeerMessageReader : IDisposable
     {
@@ -31,6 +43,10 @@ namespace BitTorrent.Wire
 
         /// <summary>The limits applied to each message; set a piece count once the torrent's metadata is known.</summary>
         public PeerMessageLimits Limits { get; set; }
+
+        /// <summary>Where a piece message's block goes instead of a pooled buffer (null: always a pooled buffer). Asked
+        /// once per piece message, after every length check has passed and before any byte of the block is read.</summary>
+        public BlockDestinationResolver? BlockDestination { get; set; }
 
         /// <summary>Bytes read from the stream so far.</summary>
         public long BytesReceived { get; private set; }
@@ -99,10 +115,25 @@ namespace BitTorrent.Wire
             else if (kind == PeerMessageId.Extended) extendedId = Buffer[_start + 5];
             Consume(4 + header);
 
+            if (kind == PeerMessageId.Piece && BlockDestination is BlockDestinationResolver resolve &&
+                TakeDestination(resolve, index, begin, frameLength - header) is (IMemoryOwner<byte> target, ArraySegment<byte> room))
+            {
+                try
+                {
+                    await ReadExactlyAsync(room.Array!, room.Offset, room.Count, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    target.Dispose();
+                    throw;
+                }
+                return PeerMessage.WithPayload(kind, target, target.Memory, index, begin);
+            }
+
             var payload = new PooledBuffer(frameLength - header);
             try
             {
-                await ReadExactlyAsync(payload.Array, payload.Length, cancellationToken).ConfigureAwait(false);
+                await ReadExactlyAsync(payload.Array, 0, payload.Length, cancellationToken).ConfigureAwait(false);
                 if (kind == PeerMessageId.Bitfield && limits.PieceCount is int pieces)
                     Bitfield.ValidateWireFormat(payload.Memory.Span, pieces);
             }
@@ -118,6 +149,18 @@ namespace BitTorrent.Wire
         {
             var buffer = Interlocked.Exchange(ref _buffer, null);
             if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        /// <summary>Asks the resolver for the block's memory; anything other than exactly <paramref name="length"/>
+        /// array-backed bytes is given back and the pooled path is used.</summary>
+        private static (IMemoryOwner<byte>, ArraySegment<byte>)? TakeDestination(BlockDestinationResolver resolve, int index, int begin, int length)
+        {
+            var target = resolve(index, begin, length);
+            if (target is null) return null;
+            var memory = target.Memory;
+            if (memory.Length == length && MemoryMarshal.TryGetArray<byte>(memory, out var room)) return (target, room);
+            target.Dispose();
+            return null;
         }
 
         private void Consume(int count)
@@ -148,25 +191,25 @@ namespace BitTorrent.Wire
             }
         }
 
-        /// <summary>Fills destination[0..count) from what is buffered, then from the stream: a large remainder goes
+        /// <summary>Fills destination[offset..offset+count) from what is buffered, then from the stream: a large remainder goes
         /// straight into <paramref name="destination"/> (no second copy), a small one through the receive buffer.
         /// Why the buffer: a 64 KiB read ends a few bytes into the next block, and reading just those bytes on their
         /// own cost one more syscall (and often an async completion) per 64 KiB, half of all reads in a profile; a
         /// buffered read takes them together with whatever the peer has sent since.</summary>
-        private async Task ReadExactlyAsync(byte[] destination, int count, CancellationToken cancellationToken)
+        private async Task ReadExactlyAsync(byte[] destination, int offset, int count, CancellationToken cancellationToken)
         {
             int filled = 0;
             while (true)
             {
                 int buffered = Math.Min(count - filled, _end - _start);
-                System.Buffer.BlockCopy(Buffer, _start, destination, filled, buffered);
+                System.Buffer.BlockCopy(Buffer, _start, destination, offset + filled, buffered);
                 Consume(buffered);
                 filled += buffered;
                 int left = count - filled;
                 if (left == 0) return;
                 if (left > Buffer.Length / 2)
                 {
-                    int read = await _stream.ReadAsync(destination, filled, left, cancellationToken).ConfigureAwait(false);
+                    int read = await _stream.ReadAsync(destination, offset + filled, left, cancellationToken).ConfigureAwait(false);
                     if (read <= 0) throw EndOfStream(false);
                     filled += read;
                     BytesReceived += read;

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using BitTorrent.Events;
 using BitTorrent.Wire;
 
@@ -130,8 +131,26 @@ namespace BitTorrent.Download
             }
         }
 
+        /// <summary>The read loop's <see cref="PeerMessageReader.BlockDestination"/> (on the reader's thread, before
+        /// any byte of the block is read): a block this peer was asked for, that no other peer is writing, is read
+        /// straight into its piece's buffer (taken, or given back, in <see cref="OnBlock"/>); anything else goes the
+        /// pooled way and is judged there.</summary>
+        public IMemoryOwner<byte>? ClaimBlockDestination(PeerSession s, int index, int begin, int length)
+        {
+            var block = new BlockRequest(index, begin, length);
+            using (_ctx.Lock.Enter())
+            {
+                if (s.Closed || s.Banned || Picker is null) return null;
+                if (!s.Outstanding.TryGetValue(block.Key, out var asked) || !asked.Equals(block)) return null;
+                return Picker.ClaimBlock(block, _ctx.Lock);
+            }
+        }
+
         private void OnBlock(PeerSession s, PeerMessage m)
         {
+            _ctx.Lock.AssertHeld();
+            // A banned peer's blocks were dropped from every piece; one still on its way must not come back in.
+            if (s.Banned) return;
             var block = new BlockRequest(m.Index, m.Begin, m.Payload.Length);
             bool requested = s.RemoveOutstanding(block);
             if (!requested)
@@ -141,8 +160,13 @@ namespace BitTorrent.Download
                 s.OnUnrequestedBlock();
                 return;
             }
-            var outcome = Picker.BlockReceived(block, m.Payload.Span, s, requested, out var partial);
+            // Read straight into the piece's buffer (see ClaimBlockDestination): taken without a copy; it is hashed
+            // when the message is disposed, after the lock is released.
+            var outcome = m.PayloadOwner is BlockClaim claim
+                ? Picker.BlockReceived(claim, s, requested, out var partial)
+                : Picker.BlockReceived(block, m.Payload.Span, s, requested, out partial);
             if (outcome == BlockOutcome.Unwanted) return;
+            if (m.PayloadOwner is BlockClaim) _ctx.BlocksReceivedInPlace++;
 
             _requests.OnBlockStored(s, block, _ctx.Now);
             if (outcome == BlockOutcome.PieceComplete) _completion.OnPieceComplete(partial!);

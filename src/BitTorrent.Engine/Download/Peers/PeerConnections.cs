@@ -223,6 +223,9 @@ namespace BitTorrent.Download
             try
             {
                 var reader = session.Connection.Reader;
+                // Blocks this peer was asked for are read straight into their piece's buffer (no copy); the message's
+                // dispose below, outside the lock, then feeds the piece's SHA-1 while the bytes are cache-hot.
+                reader.BlockDestination = (index, begin, length) => _dispatcher.ClaimBlockDestination(session, index, begin, length);
                 while (!sessionCts.IsCancellationRequested)
                 {
                     // No timer per read (that cost a timer per 64 KiB and kept thousands alive): the 1 s tick closes

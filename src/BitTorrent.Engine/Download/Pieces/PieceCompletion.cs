@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
 using BitTorrent.Events;
@@ -10,9 +9,9 @@ using BitTorrent.Wire;
 
 namespace BitTorrent.Download
 {
-    /// <summary>What happens to a piece once its last block is in: it is hashed from memory (on the thread pool,
-    /// bounded by the core count), written by one writer at a time, and only then is it "have" (announced to peers,
-    /// saved in the resume record). A failed hash goes to the <see cref="SmartBan"/>. Also restores verified pieces at
+    /// <summary>What happens to a piece once its last block is in: its SHA-1, fed as the blocks arrived, is finished
+    /// and checked (on the thread pool, bounded by the core count), it is written by one writer at a time, and only
+    /// then is it "have" (announced to peers, saved in the resume record). A failed hash goes to the <see cref="SmartBan"/>. Also restores verified pieces at
     /// start-up and saves the resume record. Hashing and I/O run outside the torrent's lock (asserted); the state they
     /// lead to changes under it.</summary>
     internal sealed class PieceCompletion
@@ -98,8 +97,6 @@ namespace BitTorrent.Download
             }
         }
 
-        [ThreadStatic] private static SHA1? _sha1;
-
         private async Task VerifyAndStoreAsync(PartialPiece partial)
         {
             _ctx.Lock.AssertNotHeld();
@@ -107,10 +104,9 @@ namespace BitTorrent.Download
             await _hashSlots.WaitAsync().ConfigureAwait(false);
             try
             {
-                var sha = _sha1 ??= SHA1.Create();
-                var data = partial.Data;
-                var hash = sha.ComputeHash(data.Array!, data.Offset, data.Count);
-                valid = hash.AsSpan().SequenceEqual(_ctx.Torrent.GetPieceHash(partial.Index));
+                // SHA-1 was fed as the blocks came in (see BlockClaim): what is left to hash here is what arrived
+                // after a gap, or by the copying path.
+                valid = partial.HashMatches(_ctx.Torrent.GetPieceHash(partial.Index));
             }
             finally
             {

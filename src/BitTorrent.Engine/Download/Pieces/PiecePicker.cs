@@ -23,7 +23,8 @@ namespace BitTorrent.Download
     /// <item>at most <see cref="MaxPartialPieces"/> pieces in flight: bounds memory independently of torrent size;</item>
     /// <item>endgame: once every missing block is requested, a block may be asked of a second peer (cancel on arrival).</item>
     /// </list>
-    /// Not thread-safe: the download loop owns it.</summary>
+    /// Not thread-safe: used under the torrent's lock (only a claimed block's bytes are written, and pieces hashed,
+    /// outside it: see <see cref="PartialPiece"/>).</summary>
     internal sealed class PiecePicker
     {
         private readonly int _pieceCount;
@@ -60,7 +61,10 @@ namespace BitTorrent.Download
         /// (<see cref="MaxAwaitingVerification"/>): memory stays bounded by both.</summary>
         public int MaxPartialPieces { get; set; }
 
-        public int MaxAwaitingVerification => Math.Max(4, MaxPartialPieces / 2);
+        /// <summary>A quarter of <see cref="MaxPartialPieces"/> (at least 4): SHA-1 is fed as blocks arrive, so a
+        /// complete piece's check is nearly done when its last block lands and it mostly waits for its write; half
+        /// (before incremental hashing) only held more memory.</summary>
+        public int MaxAwaitingVerification => Math.Max(4, MaxPartialPieces / 4);
 
         private bool CanStartPiece =>
             _partialList.Count - _awaitingVerification < MaxPartialPieces && _awaitingVerification < MaxAwaitingVerification;
@@ -235,6 +239,34 @@ namespace BitTorrent.Download
                 return BlockOutcome.Unwanted;
             if (requestedByPeer) p.MarkRequestDropped(b);
             if (!p.Receive(b, data, peer)) return BlockOutcome.Unwanted;
+            partial = p;
+            if (!p.IsComplete) return BlockOutcome.Stored;
+            _awaitingVerification++;
+            return BlockOutcome.PieceComplete;
+        }
+
+        /// <summary>Reserves a wanted block's place in its piece's buffer for a reader to write the block into (see
+        /// <see cref="BlockClaim"/>); null if the block is not in a piece in flight, does not fit it, is received or is
+        /// being received from another peer. Whether the peer was asked for it is the caller's check.</summary>
+        /// <param name="torrentLock">The lock guarding this picker, held by the caller (the claim takes it to give
+        /// the place back, and asserts it when the block is taken).</param>
+        public BlockClaim? ClaimBlock(BlockRequest block, TorrentLock torrentLock)
+        {
+            torrentLock.AssertHeld();
+            if (!_partials.TryGetValue(block.Piece, out var p) || !TryBlockIndex(p, block, out int b) || !p.TryClaim(b)) return null;
+            return new BlockClaim(p, b, torrentLock);
+        }
+
+        /// <summary>Takes a block that was read straight into its piece's buffer through <paramref name="claim"/>: the
+        /// same outcomes as a copied block, without the copy (lock held: the claim asserts it).</summary>
+        public BlockOutcome BlockReceived(BlockClaim claim, object peer, bool requestedByPeer, out PartialPiece? partial)
+        {
+            partial = null;
+            var p = claim.Piece;
+            // The picker let the piece go since (shutdown): the claim then just ends.
+            if (!_partials.TryGetValue(p.Index, out var current) || !ReferenceEquals(current, p)) return BlockOutcome.Unwanted;
+            if (requestedByPeer) p.MarkRequestDropped(claim.Block);
+            if (!claim.TryCommit(peer)) return BlockOutcome.Unwanted;
             partial = p;
             if (!p.IsComplete) return BlockOutcome.Stored;
             _awaitingVerification++;

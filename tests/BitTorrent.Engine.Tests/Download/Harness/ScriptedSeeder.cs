@@ -99,12 +99,15 @@ internal sealed class ScriptedSeeder : IAsyncDisposable
                 if (body[0] != 6 && body[0] != 8) continue;
                 var block = new BlockRequest(BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(1)), BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(5)), BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(9)));
                 if (body[0] == 8) { Cancels.Enqueue(block); continue; }
+                var behaviour = Behaviour;
+                // A held request is queued before it is counted: a test that sees the count and answers what is held
+                // must find every request it counted.
+                if (behaviour == SeederBehaviour.Hold) _held.Enqueue(block);
                 Requests.Enqueue(block);
-                switch (Behaviour)
+                switch (behaviour)
                 {
                     case SeederBehaviour.Honest: await SendBlockAsync(block, lie: false, token); break;
                     case SeederBehaviour.Liar: await SendBlockAsync(block, lie: true, token); break;
-                    case SeederBehaviour.Hold: _held.Enqueue(block); break;
                 }
             }
         }
@@ -128,7 +131,8 @@ internal sealed class ScriptedSeeder : IAsyncDisposable
     /// <summary>Answers the requests held so far (with lies if <paramref name="lie"/>), and keeps holding later ones.</summary>
     public async Task AnswerHeldAsync(bool lie)
     {
-        while (_held.TryDequeue(out var block)) await SendBlockAsync(block, lie, _stop.Token);
+        // Only those held now: answering one lets the download ask for more, and those must stay held.
+        for (int n = _held.Count; n > 0 && _held.TryDequeue(out var block); n--) await SendBlockAsync(block, lie, _stop.Token);
     }
 
     /// <summary>Answers the oldest held request (honestly); false if none is held.</summary>
@@ -136,6 +140,25 @@ internal sealed class ScriptedSeeder : IAsyncDisposable
     {
         if (!_held.TryDequeue(out var block)) return false;
         await SendBlockAsync(block, lie: false, _stop.Token);
+        return true;
+    }
+
+    /// <summary>Sends the oldest held request's message header and half its block, then closes the connection: the
+    /// download is cut off in the middle of reading a block. False if none is held.</summary>
+    public async Task<bool> CutOffMidBlockAsync()
+    {
+        if (!_held.TryDequeue(out var block)) return false;
+        var data = _payload.AsSpan(block.Piece * _pieceLength + block.Offset, block.Length / 2).ToArray();
+        var frame = new byte[13 + data.Length];
+        BinaryPrimitives.WriteInt32BigEndian(frame, 9 + block.Length);   // the length of the whole block
+        frame[4] = 7;
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(5), block.Piece);
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(9), block.Offset);
+        data.CopyTo(frame, 13);
+        await WriteAsync(frame, _stop.Token);
+        await _writeLock.WaitAsync(_stop.Token);
+        try { _stream!.Close(); }
+        finally { _writeLock.Release(); }
         return true;
     }
 
