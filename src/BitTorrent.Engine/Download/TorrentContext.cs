@@ -80,7 +80,8 @@ namespace BitTorrent.Download
 
         public void Publish(EngineEventKind kind, EventSeverity severity, string message, PeerSession? peer = null,
             PeerCloseReason reason = PeerCloseReason.None, int piece = -1, long count = 0, Exception? exception = null,
-            string? peerKey = null, DownloadError? error = null, DownloadState? state = null) =>
+            string? peerKey = null, DownloadError? error = null, DownloadState? state = null,
+            PeerProtocolError? protocolError = null) =>
             Services.Events.Publish(new EngineEvent(kind, severity, message)
             {
                 Time = Clock.GetUtcNow(),
@@ -88,6 +89,7 @@ namespace BitTorrent.Download
                 TorrentName = Torrent.Name,
                 Peer = peer is null ? peerKey : new PeerAddress(peer.EndPoint).ToString(),
                 Reason = reason,
+                ProtocolError = protocolError,
                 Piece = piece,
                 Count = count,
                 Exception = exception,

@@ -1,5 +1,6 @@
 using System;
 using BitTorrent.Download;
+using BitTorrent.Wire;
 
 namespace BitTorrent.Events
 {
@@ -67,8 +68,11 @@ namespace BitTorrent.Events
         SendStalled,
         /// <summary>Both sides have everything: nothing to trade.</summary>
         BothSeeds,
-        /// <summary>Banned for sending data that failed a hash check.</summary>
+        /// <summary>Banned for sending data that failed a hash check: it sent the failed piece alone.</summary>
         Banned,
+        /// <summary>Banned by smart ban: a piece several peers sent failed, and a block this peer sent differs from the
+        /// same block of the piece once it verified.</summary>
+        SmartBanned,
         /// <summary>Dropped to make room for a newcomer (it was the idlest).</summary>
         Evicted,
         /// <summary>Too many requests we had to decline.</summary>
@@ -111,6 +115,23 @@ namespace BitTorrent.Events
 
         /// <summary>Why a connection ended (PeerDisconnected, PeerBanned); None otherwise.</summary>
         public PeerCloseReason Reason { get; init; }
+
+        /// <summary>For a connection ended by <see cref="PeerCloseReason.ProtocolViolation"/>: which rule the peer broke.</summary>
+        public PeerProtocolError? ProtocolError { get; init; }
+
+        /// <summary>A stable, machine-readable label: <c>Kind</c>, then <c>/Reason</c> when there is one, then
+        /// <c>:ProtocolError</c> when there is one — e.g. <c>PeerDisconnected/ProtocolViolation:PieceIndexOutOfRange</c>.
+        /// Made of enum names only, so scripts and tests can match on it; the <see cref="Message"/> is for people.</summary>
+        public string Tag
+        {
+            get
+            {
+                string tag = Kind.ToString();
+                if (Reason != PeerCloseReason.None) tag += "/" + Reason;
+                if (ProtocolError is PeerProtocolError error) tag += ":" + error;
+                return tag;
+            }
+        }
 
         /// <summary>The piece concerned (HashFailed, UploadReadFailed), or -1.</summary>
         public int Piece { get; init; } = -1;

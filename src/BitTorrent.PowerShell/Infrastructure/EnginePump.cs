@@ -121,14 +121,15 @@ namespace BitTorrent.PowerShell.Infrastructure
             return task.GetAwaiter().GetResult();
         }
 
-        /// <summary>Writes one event to the stream its severity names.</summary>
+        /// <summary>Writes one event to the stream its severity names. Verbose and warning lines read
+        /// "name: [Tag] message": the tag (<see cref="EngineEvent.Tag"/>, enum names only) is what scripts match on.</summary>
         public void Route(EngineEvent e)
         {
             if (OnEvent is not null && OnEvent(e)) return;
             switch (e.Severity)
             {
                 case EventSeverity.Verbose:
-                    _sink.WriteVerbose(e.ToString());
+                    _sink.WriteVerbose(TaggedLine(e));
                     break;
                 case EventSeverity.Information:
                     var record = new InformationRecord(e, "BitTorrent");
@@ -137,13 +138,17 @@ namespace BitTorrent.PowerShell.Infrastructure
                     _sink.WriteInformation(record);
                     break;
                 case EventSeverity.Warning:
-                    _sink.WriteWarning(e.ToString());
+                    _sink.WriteWarning(TaggedLine(e));
                     break;
                 default:
                     _sink.WriteError(Errors.EngineError(e));
                     break;
             }
         }
+
+        /// <summary>"payload.bin: [PeerBanned/Banned] Banning …" (or "[Kind] message" for an event about no torrent).</summary>
+        internal static string TaggedLine(EngineEvent e) =>
+            e.TorrentName is null ? $"[{e.Tag}] {e.Message}" : $"{e.TorrentName}: [{e.Tag}] {e.Message}";
 
         /// <summary>After a pipeline stop, rethrows it (call once the work is shut down).</summary>
         public void RethrowIfStopped() => _sink.RethrowIfStopped();

@@ -1,6 +1,7 @@
 using System.Net;
 using BitTorrent.Download;
 using BitTorrent.Events;
+using BitTorrent.Wire;
 using Xunit;
 
 namespace BitTorrent.Tests.Download;
@@ -71,20 +72,20 @@ public class SeederRequestTests
         await swarm.WaitForAsync(s => s.BytesUploaded == 16384 + 5000 + 1000 + 1, "the upload to be counted");
     }
 
-    public static TheoryData<string, int, int, int> HostileRequests => new()
+    public static TheoryData<string, int, int, int, PeerProtocolError> HostileRequests => new()
     {
-        { "past the end of the piece", 0, PieceLength - 100, 16384 },
-        { "past the end of the short last piece", PieceCount - 1, 0, 1001 },
-        { "a 1 MiB block", 0, 0, 1024 * 1024 },
-        { "a 32 KiB block", 0, 0, 32 * 1024 },
-        { "an empty block", 0, 0, 0 },
-        { "a piece index outside the torrent", PieceCount, 0, 16384 },
-        { "a negative piece index", -1, 0, 16384 },
+        { "past the end of the piece", 0, PieceLength - 100, 16384, PeerProtocolError.MalformedMessage },
+        { "past the end of the short last piece", PieceCount - 1, 0, 1001, PeerProtocolError.MalformedMessage },
+        { "a 1 MiB block", 0, 0, 1024 * 1024, PeerProtocolError.MalformedMessage },
+        { "a 32 KiB block", 0, 0, 32 * 1024, PeerProtocolError.MalformedMessage },
+        { "an empty block", 0, 0, 0, PeerProtocolError.MalformedMessage },
+        { "a piece index outside the torrent", PieceCount, 0, 16384, PeerProtocolError.PieceIndexOutOfRange },
+        { "a negative piece index", -1, 0, 16384, PeerProtocolError.PieceIndexOutOfRange },
     };
 
     [Theory]
     [MemberData(nameof(HostileRequests))]
-    public async Task Closes_the_connection_on_an_impossible_request_and_keeps_serving_others(string what, int index, int begin, int length)
+    public async Task Closes_the_connection_on_an_impossible_request_and_keeps_serving_others(string what, int index, int begin, int length, PeerProtocolError expected)
     {
         await using var swarm = await SeedingSwarm.StartAsync(PieceLength, PieceCount);
         using (var hostile = await swarm.ConnectAsync())
@@ -97,13 +98,45 @@ public class SeederRequestTests
         }
         await swarm.WaitForAsync(s => s.ConnectedPeers == 0, "the hostile peer to be gone");
         Assert.Equal(0, swarm.Download.GetStatus().BytesUploaded);
-        await swarm.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected && e.Reason == PeerCloseReason.ProtocolViolation, "a disconnect for a protocol violation");
+        var disconnected = await swarm.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected && e.Reason == PeerCloseReason.ProtocolViolation, "a disconnect for a protocol violation");
+        Assert.Equal(expected, disconnected.ProtocolError);
 
         using var honest = await swarm.ConnectAsync();
         await honest.SendAsync(RawPeer.Interested, RawPeer.Request(2, 0, 16384));
         var block = await honest.ReadUntilAsync(7);
         Assert.NotNull(block);
         Assert.True(swarm.Block(2, 0, 16384).SequenceEqual(block!.Value.Body.AsSpan(8)));
+    }
+
+    [Fact]
+    public async Task Names_the_broken_rule_when_a_peer_announces_a_piece_past_the_last()
+    {
+        await using var swarm = await SeedingSwarm.StartAsync(PieceLength, PieceCount);
+        using var hostile = await swarm.ConnectAsync();
+        string endpoint = hostile.Socket.LocalEndPoint!.ToString()!;
+        await hostile.SendAsync(RawPeer.Message(4, PieceCount));     // 'have' piece 41 of a 41-piece torrent
+        Assert.True(await hostile.ClosedBySeederAsync(), "The seeder kept a peer that announced a piece it cannot have.");
+
+        var disconnected = await swarm.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected && e.Peer == endpoint, "the hostile peer's disconnect");
+        Assert.Equal(PeerCloseReason.ProtocolViolation, disconnected.Reason);
+        Assert.Equal(PeerProtocolError.PieceIndexOutOfRange, disconnected.ProtocolError);
+        Assert.Equal("PeerDisconnected/ProtocolViolation:PieceIndexOutOfRange", disconnected.Tag);
+    }
+
+    [Fact]
+    public async Task Names_no_broken_rule_when_a_peer_just_hangs_up()
+    {
+        await using var swarm = await SeedingSwarm.StartAsync(PieceLength, PieceCount);
+        string endpoint;
+        using (var peer = await swarm.ConnectAsync())
+        {
+            endpoint = peer.Socket.LocalEndPoint!.ToString()!;
+            Assert.NotNull(await peer.ReadFrameAsync());
+        }
+        var disconnected = await swarm.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected && e.Peer == endpoint, "the peer's disconnect");
+        Assert.Equal(PeerCloseReason.ConnectionClosed, disconnected.Reason);
+        Assert.Null(disconnected.ProtocolError);
+        Assert.Equal("PeerDisconnected/ConnectionClosed", disconnected.Tag);
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public class SmartBanSwarmTests
         var events = leecher.Events();
         Assert.Equal(new[] { liar.Key }, events.Where(e => e.Kind == EngineEventKind.PeerBanned).Select(e => e.Peer));
         Assert.Contains(events, e => e.Kind == EngineEventKind.PeerDisconnected && e.Peer == liar.Key && e.Reason == PeerCloseReason.Banned);
-        Assert.DoesNotContain(events, e => e.Peer == honest.Key && (e.Kind == EngineEventKind.PeerBanned || e.Reason == PeerCloseReason.Banned));
+        Assert.DoesNotContain(events, e => e.Peer == honest.Key && (e.Kind == EngineEventKind.PeerBanned || e.Reason == PeerCloseReason.Banned || e.Reason == PeerCloseReason.SmartBanned));
         Assert.True(result.HashFailures >= 1);
     }
 }

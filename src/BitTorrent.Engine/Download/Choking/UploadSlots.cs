@@ -77,10 +77,11 @@ namespace BitTorrent.Download
 
         /// <summary>Checks a request and queues it, declines it (a 'reject request' for BEP 6 peers, silence for
         /// others) or returns false with a reason to close the connection.</summary>
-        public bool OnRequest(PeerSession s, PeerMessage m, out PeerCloseReason closeReason, out string? detail)
+        public bool OnRequest(PeerSession s, PeerMessage m, out PeerCloseReason closeReason, out string? detail, out PeerProtocolError? protocolError)
         {
             _ctx.Lock.AssertHeld();
             closeReason = PeerCloseReason.None;
+            protocolError = null;
             var decision = UploadRequestPolicy.Decide(_ctx.Torrent.GetPieceLength(m.Index), m.Begin, m.Length, _ctx.Have[m.Index],
                 s.AmChoking, s.OurAllowedFast.Contains(m.Index), s.PendingUploads >= _ctx.Options.MaxUploadQueue, out detail);
             switch (decision)
@@ -89,7 +90,9 @@ namespace BitTorrent.Download
                     s.QueueUpload(new BlockRequest(m.Index, m.Begin, m.Length));
                     return true;
                 case UploadDecision.Disconnect:
+                    // A block length or range no honest peer asks for: the request's fields are out of range.
                     closeReason = PeerCloseReason.ProtocolViolation;
+                    protocolError = PeerProtocolError.MalformedMessage;
                     return false;
                 default:
                     if (s.SupportsFast) s.Send(PeerMessage.RejectRequest(m.Index, m.Begin, m.Length));

@@ -29,11 +29,15 @@ namespace BitTorrent.Download
 
         private PiecePicker Picker => _ctx.Picker;
 
-        /// <summary>Handles one message. Returns false (with a reason) to close the connection.</summary>
-        public bool Handle(PeerSession s, PeerMessage m, out PeerCloseReason reason, out string? detail)
+        /// <summary>Handles one message. Returns false (with a reason) to close the connection; for a
+        /// <see cref="PeerCloseReason.ProtocolViolation"/>, <paramref name="protocolError"/> says which rule was broken.
+        /// Violations found while decoding (e.g. a bitfield with spare bits set) are thrown as
+        /// <see cref="PeerProtocolException"/>, which carries its own.</summary>
+        public bool Handle(PeerSession s, PeerMessage m, out PeerCloseReason reason, out string? detail, out PeerProtocolError? protocolError)
         {
             reason = PeerCloseReason.None;
             detail = null;
+            protocolError = null;
             using (_ctx.Lock.Enter())
             {
                 if (s.Closed) { reason = PeerCloseReason.Stopped; return false; }
@@ -88,7 +92,7 @@ namespace BitTorrent.Download
                         _requests.FillRequests(s);
                         break;
                     case PeerMessageId.Request:
-                        if (!_uploads.OnRequest(s, m, out reason, out detail)) return false;
+                        if (!_uploads.OnRequest(s, m, out reason, out detail, out protocolError)) return false;
                         break;
                     case PeerMessageId.Piece:
                         OnBlock(s, m);

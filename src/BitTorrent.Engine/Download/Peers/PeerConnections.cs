@@ -220,6 +220,7 @@ namespace BitTorrent.Download
             var sendLoop = session.RunSendLoopAsync(sessionCts.Token);
             var reason = PeerCloseReason.None;
             string? detail = null;
+            PeerProtocolError? protocolError = null;
             try
             {
                 var reader = session.Connection.Reader;
@@ -235,7 +236,7 @@ namespace BitTorrent.Download
                     int payload = message.Id == PeerMessageId.Piece ? message.Payload.Length : 0;
                     using (message)
                     {
-                        if (!_dispatcher.Handle(session, message, out reason, out detail)) break;
+                        if (!_dispatcher.Handle(session, message, out reason, out detail, out protocolError)) break;
                     }
                     // The download cap holds back reading: the peer's sends then wait on TCP flow control.
                     if (payload > 0 && Options.DownloadLimiter is RateLimiter limiter)
@@ -249,7 +250,12 @@ namespace BitTorrent.Download
                 }
             }
             catch (OperationCanceledException) { }
-            catch (PeerProtocolException ex) { reason = PeerCloseReason.ProtocolViolation; detail = "protocol violation: " + ex.Message; }
+            catch (PeerProtocolException ex)
+            {
+                reason = PeerCloseReason.ProtocolViolation;
+                protocolError = ex.Error;
+                detail = "protocol violation: " + ex.Message;
+            }
             catch (Exception ex) when (ex is IOException || ex is EndOfStreamException || ex is System.Net.Sockets.SocketException || ex is ObjectDisposedException)
             {
                 // We closed it (ban, eviction, stall, silence …): that reason; else the peer or the network did.
@@ -269,7 +275,8 @@ namespace BitTorrent.Download
                     _ctx.Candidates.Disconnected(candidate, _ctx.Now, ban: session.HashFailures >= Options.BanAfterHashFailures, knownSeed: reason == PeerCloseReason.BothSeeds);
                 }
                 if (reason != PeerCloseReason.None && !token.IsCancellationRequested)
-                    _ctx.Publish(EngineEventKind.PeerDisconnected, EventSeverity.Verbose, $"Disconnected from {session}: {detail ?? reason.ToString()}.", session, reason);
+                    _ctx.Publish(EngineEventKind.PeerDisconnected, EventSeverity.Verbose, $"Disconnected from {session}: {detail ?? reason.ToString()}.", session, reason,
+                        protocolError: reason == PeerCloseReason.ProtocolViolation ? protocolError : null);
             }
         }
 

@@ -104,16 +104,17 @@ namespace BitTorrent.Download
         {
             _ctx.Lock.AssertHeld();
             foreach (var (liar, block) in liars)
-                Ban(liar, $"block {block} of piece {piece} it sent differs from the verified piece");
+                Ban(liar, $"block {block} of piece {piece} it sent differs from the verified piece", PeerCloseReason.SmartBanned);
         }
 
         /// <summary>Bans a peer: it is disconnected, never dialled again, and every block it sent to a piece still in
-        /// flight is dropped.</summary>
-        public void Ban(PeerSession s, string why)
+        /// flight is dropped. <paramref name="reason"/> says how it was caught: <see cref="PeerCloseReason.Banned"/> (it sent a failed
+        /// piece alone) or <see cref="PeerCloseReason.SmartBanned"/> (its block differed from the verified piece).</summary>
+        public void Ban(PeerSession s, string why, PeerCloseReason reason = PeerCloseReason.Banned)
         {
             _ctx.Lock.AssertHeld();
             if (s.Banned) return;
-            _ctx.Publish(EngineEventKind.PeerBanned, EventSeverity.Warning, $"Banning {s}: {why}.", s, PeerCloseReason.Banned);
+            _ctx.Publish(EngineEventKind.PeerBanned, EventSeverity.Warning, $"Banning {s}: {why}.", s, reason);
             _ctx.Candidates.Ban(s.EndPoint);
             int dropped = _ctx.Picker.ReleasePeer(s, discardItsBlocks: true);
             if (dropped > 0) _ctx.Publish(EngineEventKind.BlocksDiscarded, EventSeverity.Verbose, $"Dropped {dropped} block(s) from {s} in pieces still downloading.", s, count: dropped);
