@@ -106,7 +106,7 @@ Describe 'A seeder killed mid-download' -Tag 'Interop' {
         $report = Wait-DownloadChild $child -WaitSec 120
         $report.Status | Should -Be 'Completed' -Because "$($report.Message) $($report.StdErr)"
         (Get-FileHash -LiteralPath (Join-Path $dest $Big.Name)).Hash | Should -BeExactly $Big.Sha
-        @($report.Verbose -match "Disconnected from $([regex]::Escape($lt.EndPoint)) ").Count | Should -BeGreaterThan 0 -Because 'the killed seeder was in use'
+        @($report.Verbose -match "^\S+: \[PeerDisconnected/[^ \]]+ @$([regex]::Escape($lt.EndPoint))\] ").Count | Should -BeGreaterThan 0 -Because 'the killed seeder was in use'
         Stop-InteropProcess -Process $aria
     }
 }
@@ -128,7 +128,7 @@ Describe 'Every peer gone, then back' -Tag 'Interop' {
         $report = Wait-DownloadChild $child -WaitSec 90
         $report.Status | Should -Be 'Completed' -Because "$($report.Message) $($report.StdErr)"
         (Get-FileHash -LiteralPath (Join-Path $dest $Big.Name)).Hash | Should -BeExactly $Big.Sha
-        @($report.Verbose -match "Could not connect to $([regex]::Escape($lt.EndPoint))").Count | Should -BeGreaterThan 0 -Because 'it kept trying while the seeder was gone'
+        @($report.Verbose -match "^\S+: \[PeerConnectFailed @$([regex]::Escape($lt.EndPoint))\] ").Count | Should -BeGreaterThan 0 -Because 'it kept trying while the seeder was gone'
     }
 }
 

@@ -122,7 +122,7 @@ namespace BitTorrent.PowerShell.Infrastructure
         }
 
         /// <summary>Writes one event to the stream its severity names. Verbose and warning lines read
-        /// "name: [Tag] message": the tag (<see cref="EngineEvent.Tag"/>, enum names only) is what scripts match on.</summary>
+        /// "name: [Tag @peer] message": the tag (<see cref="EngineEvent.Tag"/>, enum names only) is what scripts match on.</summary>
         public void Route(EngineEvent e)
         {
             if (OnEvent is not null && OnEvent(e)) return;
@@ -146,9 +146,14 @@ namespace BitTorrent.PowerShell.Infrastructure
             }
         }
 
-        /// <summary>"payload.bin: [PeerBanned/Banned] Banning …" (or "[Kind] message" for an event about no torrent).</summary>
-        internal static string TaggedLine(EngineEvent e) =>
-            e.TorrentName is null ? $"[{e.Tag}] {e.Message}" : $"{e.TorrentName}: [{e.Tag}] {e.Message}";
+        /// <summary>"payload.bin: [PeerBanned/Banned @127.0.0.1:5000] Banning …": the torrent's name, then in brackets
+        /// the event's <see cref="EngineEvent.Tag"/> and, for an event about one peer, "@" and its
+        /// <see cref="EngineEvent.Peer"/> — both from the event's fields, never from its sentence — then the sentence.</summary>
+        internal static string TaggedLine(EngineEvent e)
+        {
+            string label = e.Peer is null ? e.Tag : $"{e.Tag} @{e.Peer}";
+            return e.TorrentName is null ? $"[{label}] {e.Message}" : $"{e.TorrentName}: [{label}] {e.Message}";
+        }
 
         /// <summary>After a pipeline stop, rethrows it (call once the work is shut down).</summary>
         public void RethrowIfStopped() => _sink.RethrowIfStopped();
