@@ -66,13 +66,16 @@ Describe 'Engine events by severity' -Tag 'Interop' {
 
     It 'writes the ban and the hash failures as warnings that name the peer, and not as verbose lines' {
         $Result.HashFailures | Should -BeGreaterOrEqual 1 -Because 'a piece sent by one peer alone that fails its check gets that peer banned'
-        $aboutLiar = @($Warnings | Where-Object { "$_" -like "*$($Liar.EndPoint)*" })
-        $aboutLiar | Should -Not -BeNullOrEmpty -Because 'the ban names the peer'
+        $ep = [regex]::Escape($Liar.EndPoint)
+        @($Warnings | Where-Object { "$_" -match "^\S+: \[PeerBanned/Banned @$ep\] " }) | Should -Not -BeNullOrEmpty -Because 'the ban names the peer'
+        @($Warnings | Where-Object { "$_" -match '^\S+: \[HashFailed\] ' }) | Should -Not -BeNullOrEmpty
         foreach ($w in $Warnings) { $VerboseLines | Should -Not -Contain "$w" }
     }
 
     It 'writes peer comings and goings as verbose lines' {
-        @($VerboseLines | Where-Object { $_ -like "*$($Liar.EndPoint)*" }) | Should -Not -BeNullOrEmpty
+        $ep = [regex]::Escape($Liar.EndPoint)
+        @($VerboseLines | Where-Object { $_ -match "^\S+: \[PeerConnected @$ep\] " }) | Should -Not -BeNullOrEmpty
+        @($VerboseLines | Where-Object { $_ -match "^\S+: \[PeerDisconnected/Banned @$ep\] " }) | Should -Not -BeNullOrEmpty
     }
 
     It 'writes the listening port as information tagged BitTorrent and ListenStarted' {
