@@ -16,7 +16,7 @@ namespace BitTorrent.Download
     {
         private static readonly TimeSpan PerTrackerTimeout = TimeSpan.FromSeconds(10);
         private static readonly TimeSpan EarliestReannounce = TimeSpan.FromSeconds(30);
-        private readonly TrackerClient _client = new TrackerClient();
+        private readonly TrackerClient _client;
         private readonly TrackerAnnouncer _announcer;
         private readonly TorrentInfo _torrent;
         private readonly byte[] _peerId;
@@ -25,8 +25,9 @@ namespace BitTorrent.Download
         private readonly TimeProvider _clock;
         private DateTimeOffset _lastAnnounce = DateTimeOffset.MinValue;
 
-        public SwarmAnnouncer(TorrentInfo torrent, IReadOnlyList<IReadOnlyList<string>> tiers, byte[] peerId, int port, TimeProvider? clock = null)
+        public SwarmAnnouncer(TorrentInfo torrent, IReadOnlyList<IReadOnlyList<string>> tiers, byte[] peerId, int port, TimeProvider? clock = null, TrackerClientOptions? trackerOptions = null)
         {
+            _client = new TrackerClient(trackerOptions);
             _clock = clock ?? TimeProvider.System;
             _torrent = torrent;
             _peerId = peerId;
