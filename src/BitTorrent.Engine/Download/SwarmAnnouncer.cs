@@ -45,6 +45,10 @@ namespace BitTorrent.Download
 
         public bool CompletedSent { get; private set; }
 
+        /// <summary>The proxy's failure in the last announce where no tracker answered and at least one failed at the
+        /// proxy (null: a tracker answered, or none failed for the proxy).</summary>
+        public Connections.ProxyException? LastProxyFailure { get; private set; }
+
         /// <summary>Whether a regular announce is due now; <paramref name="needPeers"/> asks for one early.</summary>
         public bool IsDue(DateTimeOffset now, bool needPeers)
         {
@@ -78,6 +82,7 @@ namespace BitTorrent.Download
             var attempts = await _announcer.AnnounceAsync(request, PerTrackerTimeout, cancellationToken).ConfigureAwait(false);
             var peers = new List<IPEndPoint>();
             var problems = new List<string>();
+            Connections.ProxyException? proxyFailure = null;
             foreach (var a in attempts)
             {
                 if (a.Succeeded)
@@ -91,8 +96,10 @@ namespace BitTorrent.Download
                 else
                 {
                     problems.Add($"Tracker {a.Tracker.Url} failed: {a.Error?.Message}");
+                    if (a.Error?.InnerException is Connections.ProxyException pe) proxyFailure = pe;
                 }
             }
+            LastProxyFailure = attempts.Any(a => a.Succeeded) ? null : proxyFailure;
             return (peers, problems);
         }
 

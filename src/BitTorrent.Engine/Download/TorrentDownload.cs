@@ -346,7 +346,8 @@ namespace BitTorrent.Download
             if (_ctx.Sessions.Count == 0 && _connections.Connecting == 0 && idle > options.NoPeersTimeout)
             {
                 // Through a proxy that is down (or refuses us), every peer fails the same way: say so, not "no peers".
-                if (_ctx.Services.Connector is Connections.ProxyPeerConnector { LastProxyFailure: { } proxyFailure })
+                var proxyFailure = (_ctx.Services.Connector as Connections.ProxyPeerConnector)?.LastProxyFailure ?? _announcer?.LastProxyFailure;
+                if (proxyFailure is not null)
                     throw new DownloadException(proxyFailure.Error == Connections.ProxyError.ProxyAuthenticationFailed
                         ? DownloadError.ProxyAuthenticationFailed : DownloadError.ProxyConnectFailed, proxyFailure.Message, proxyFailure);
                 throw new DownloadException(DownloadError.NoPeersAvailable,
