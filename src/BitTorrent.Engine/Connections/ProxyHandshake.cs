@@ -119,7 +119,7 @@ namespace BitTorrent.Connections
             return request;
         }
 
-        /// <summary>Asks an HTTP proxy to open a tunnel with CONNECT. A 2xx reply opens it; 407 is an authentication
+        /// <summary>Asks an HTTP proxy to open a tunnel with CONNECT. A 2xx reply opens it; 407 (or 401, as tinyproxy sends) is an authentication
         /// failure; 502/503/504 mean the proxy could not reach the target; anything else is the proxy refusing.</summary>
         /// <exception cref="ProxyException">The proxy failed, broke the protocol, refused, or wants credentials.</exception>
         /// <exception cref="SocketException">The proxy could not reach the target.</exception>
@@ -148,6 +148,7 @@ namespace BitTorrent.Connections
             switch (status)
             {
                 case 407:
+                case 401: // what tinyproxy answers a CONNECT with bad or missing Basic credentials
                     throw new ProxyException(ProxyError.ProxyAuthenticationFailed, proxy, credential is null
                         ? $"The HTTP proxy {proxy} requires authentication (give -ProxyCredential)."
                         : $"The HTTP proxy {proxy} refused the user name and password.");

@@ -331,13 +331,15 @@ public sealed class ProxyPeerConnectorTests
         Assert.Contains("\r\nProxy-Authorization: Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("bob:pa:ss")) + "\r\n", head);
     }
 
-    [Fact]
-    public async Task HttpConnect_407_IsProxyAuthenticationFailed()
+    [Theory]
+    [InlineData("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\n\r\n")]
+    [InlineData("HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"Tinyproxy\"\r\n\r\n")] // tinyproxy 1.11
+    public async Task HttpConnect_407Or401_IsProxyAuthenticationFailed(string reply)
     {
         using var proxy = new FakeProxy(async s =>
         {
             await FakeProxy.ReadHttpHeadAsync(s);
-            await s.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\n\r\n"));
+            await s.WriteAsync(Encoding.ASCII.GetBytes(reply));
             await Task.Delay(Timeout.Infinite);
         });
         var connector = Http(proxy);
