@@ -162,6 +162,20 @@ Describe 'Outgoing connections: bind address and proxies' -Tag Interop {
         $run.Sha | Should -BeNullOrEmpty
     }
 
+    It 'Get-TorrentPeer through a dead proxy: the tracker fails with ProxyConnectFailed, and is not asked directly' {
+        $tracker = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $tracker.Start()
+        try {
+            $url = "http://127.0.0.1:$(([System.Net.IPEndPoint]$tracker.LocalEndpoint).Port)/announce"
+            $dead = Get-FreePort
+            $errors = $null
+            $null = Get-TorrentPeer -Torrent $Info -Tracker $url -Proxy "socks5://127.0.0.1:$dead" -TimeoutSec 5 -ErrorAction SilentlyContinue -ErrorVariable errors
+            @($errors | Where-Object { $_.FullyQualifiedErrorId -like 'ProxyConnectFailed*' }).Count | Should -Be 1
+            $tracker.Pending() | Should -BeFalse
+        }
+        finally { $tracker.Stop() }
+    }
+
     It 'rejects a proxy URI it cannot use with InvalidProxy, and a foreign bind address with InvalidBindAddress' {
         { Start-TorrentDownload -Torrent $Info -DestinationPath (Join-Path $Workspace 'x') -Proxy 'ftp://127.0.0.1:21' -NoTracker -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidProxy*'
