@@ -9,6 +9,9 @@ for cmd in opentracker aria2c transmission-daemon transmission-cli qbittorrent-n
 done
 /usr/bin/python3 -c 'import libtorrent' >/dev/null 2>&1 || need_apt+=("python3-libtorrent")
 [ -x /usr/bin/time ] || need_apt+=("time")
+# Real proxies for tests/Pester/Proxy.Tests.ps1 (the tests start their own on loopback with their own configs).
+[ -x /usr/sbin/danted ] || need_apt+=("dante-server")
+[ -x /usr/bin/tinyproxy ] || need_apt+=("tinyproxy")
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-test-dependencies: missing ${need_apt[*]} and not root; install them with apt-get." >&2
@@ -16,8 +19,28 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Packages must not start their daemons (tinyproxy's default config listens on every interface): when no
+  # policy-rc.d forbids it already, forbid it for this install only.
+  made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && made_policy=1
+  fi
   apt-get install -y -qq opentracker aria2 transmission-cli transmission-daemon qbittorrent-nox \
-    python3-libtorrent mktorrent time >/dev/null || exit 1
+    python3-libtorrent mktorrent time dante-server tinyproxy >/dev/null
+  status=$?
+  [ "$made_policy" -eq 1 ] && rm -f /usr/sbin/policy-rc.d
+  [ "$status" -eq 0 ] || exit 1
+fi
+# Proxies installed earlier (or by hand) may run as services; the tests need none, and a proxy on a public port is
+# a hazard. Stop and disable them (quietly: there may be no systemd, or nothing running).
+if [ "$(id -u)" -eq 0 ]; then
+  for svc in danted tinyproxy; do
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+      systemctl disable --now "$svc" >/dev/null 2>&1 || true
+    elif [ -x "/etc/init.d/$svc" ]; then
+      "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+    fi
+  done
 fi
 if [ ! -d tests/node/node_modules/webtorrent-fixtures ] || [ ! -d tests/node/node_modules/parse-torrent ]; then
   (cd tests/node && npm install --no-audit --no-fund --loglevel=error) || exit 1

@@ -12,6 +12,10 @@ namespace BitTorrent.Download
         DestinationInvalid,
         /// <summary>Seeding was asked for data that is missing or does not match the torrent.</summary>
         SeedDataIncomplete,
+        /// <summary>Peers are dialled through a proxy, and the proxy could not be reached or would not tunnel.</summary>
+        ProxyConnectFailed,
+        /// <summary>Peers are dialled through a proxy that refused our credentials (or wants some).</summary>
+        ProxyAuthenticationFailed,
     }
 
     public sealed class DownloadException : Exception

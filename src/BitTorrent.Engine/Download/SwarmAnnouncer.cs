@@ -16,7 +16,7 @@ namespace BitTorrent.Download
     {
         private static readonly TimeSpan PerTrackerTimeout = TimeSpan.FromSeconds(10);
         private static readonly TimeSpan EarliestReannounce = TimeSpan.FromSeconds(30);
-        private readonly TrackerClient _client = new TrackerClient();
+        private readonly TrackerClient _client;
         private readonly TrackerAnnouncer _announcer;
         private readonly TorrentInfo _torrent;
         private readonly byte[] _peerId;
@@ -25,8 +25,9 @@ namespace BitTorrent.Download
         private readonly TimeProvider _clock;
         private DateTimeOffset _lastAnnounce = DateTimeOffset.MinValue;
 
-        public SwarmAnnouncer(TorrentInfo torrent, IReadOnlyList<IReadOnlyList<string>> tiers, byte[] peerId, int port, TimeProvider? clock = null)
+        public SwarmAnnouncer(TorrentInfo torrent, IReadOnlyList<IReadOnlyList<string>> tiers, byte[] peerId, int port, TimeProvider? clock = null, TrackerClientOptions? trackerOptions = null)
         {
+            _client = new TrackerClient(trackerOptions);
             _clock = clock ?? TimeProvider.System;
             _torrent = torrent;
             _peerId = peerId;
@@ -43,6 +44,10 @@ namespace BitTorrent.Download
         public bool Started { get; private set; }
 
         public bool CompletedSent { get; private set; }
+
+        /// <summary>The proxy's failure in the last announce where no tracker answered and at least one failed at the
+        /// proxy (null: a tracker answered, or none failed for the proxy).</summary>
+        public Connections.ProxyException? LastProxyFailure { get; private set; }
 
         /// <summary>Whether a regular announce is due now; <paramref name="needPeers"/> asks for one early.</summary>
         public bool IsDue(DateTimeOffset now, bool needPeers)
@@ -77,6 +82,7 @@ namespace BitTorrent.Download
             var attempts = await _announcer.AnnounceAsync(request, PerTrackerTimeout, cancellationToken).ConfigureAwait(false);
             var peers = new List<IPEndPoint>();
             var problems = new List<string>();
+            Connections.ProxyException? proxyFailure = null;
             foreach (var a in attempts)
             {
                 if (a.Succeeded)
@@ -90,8 +96,10 @@ namespace BitTorrent.Download
                 else
                 {
                     problems.Add($"Tracker {a.Tracker.Url} failed: {a.Error?.Message}");
+                    if (a.Error?.InnerException is Connections.ProxyException pe) proxyFailure = pe;
                 }
             }
+            LastProxyFailure = attempts.Any(a => a.Succeeded) ? null : proxyFailure;
             return (peers, problems);
         }
 

@@ -344,8 +344,15 @@ namespace BitTorrent.Download
             var options = _ctx.Options;
             var idle = now - _ctx.LastPayloadAt;
             if (_ctx.Sessions.Count == 0 && _connections.Connecting == 0 && idle > options.NoPeersTimeout)
+            {
+                // Through a proxy that is down (or refuses us), every peer fails the same way: say so, not "no peers".
+                var proxyFailure = (_ctx.Services.Connector as Connections.ProxyPeerConnector)?.LastProxyFailure ?? _announcer?.LastProxyFailure;
+                if (proxyFailure is not null)
+                    throw new DownloadException(proxyFailure.Error == Connections.ProxyError.ProxyAuthenticationFailed
+                        ? DownloadError.ProxyAuthenticationFailed : DownloadError.ProxyConnectFailed, proxyFailure.Message, proxyFailure);
                 throw new DownloadException(DownloadError.NoPeersAvailable,
                     $"No peer sent data for {(int)options.NoPeersTimeout.TotalSeconds} s and none is connected ({_ctx.Candidates.Count} peer(s) known, none reachable).");
+            }
             if (idle > options.NoPeersTimeout + options.NoPeersTimeout)
                 throw new DownloadException(DownloadError.NoPeersAvailable,
                     $"No peer sent data for {(int)idle.TotalSeconds} s ({_ctx.Sessions.Count} connected peer(s) have nothing we need or do not serve).");
@@ -414,7 +421,7 @@ namespace BitTorrent.Download
                 ? urls.Select(u => (IReadOnlyList<string>)new[] { u }).ToList()
                 : _ctx.Torrent.TrackerTiers;
             if (tiers.Count == 0) return null;
-            return new SwarmAnnouncer(_ctx.Torrent, tiers, _ctx.Services.PeerId, _ctx.Services.ListenPort, _ctx.Clock);
+            return new SwarmAnnouncer(_ctx.Torrent, tiers, _ctx.Services.PeerId, _ctx.Services.ListenPort, _ctx.Clock, _ctx.Services.TrackerOptions);
         }
 
         private async Task AnnounceAsync(TrackerEvent kind, CancellationToken token)

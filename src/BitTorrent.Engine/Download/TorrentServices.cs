@@ -26,6 +26,10 @@ namespace BitTorrent.Download
         /// <summary>How the torrent dials peers (TCP by default).</summary>
         public IPeerConnector Connector { get; init; } = TcpPeerConnector.Instance;
 
+        /// <summary>How the torrent's tracker clients are set up: the session's proxy and bind address, limits, clock
+        /// (null: <see cref="TrackerClientOptions.Default"/>).</summary>
+        public Trackers.TrackerClientOptions? TrackerOptions { get; init; }
+
         /// <summary>Makes the torrent's storage from the torrent, the destination folder and the selected files
         /// (null: files under the destination, <see cref="DownloadStorage"/>).</summary>
         public Func<TorrentInfo, string, bool[], IPieceStorage>? StorageFactory { get; init; }

@@ -52,7 +52,16 @@ namespace BitTorrent.Session
                 Events.Publish(new EngineEvent(EngineEventKind.ListenStarted, EventSeverity.Information,
                     $"Listening for peers on port {_listener.Port}.") { Count = _listener.Port });
             }
-            _services = new TorrentServices { PeerId = ClientIdentity.NewPeerId(), Events = Events, ListenPort = ListenPort, Clock = _time };
+            _services = new TorrentServices
+            {
+                PeerId = ClientIdentity.NewPeerId(),
+                Events = Events,
+                ListenPort = ListenPort,
+                Clock = _time,
+                Connector = ConnectorFor(_options, _time),
+                TrackerOptions = _options.Proxy is null && _options.BindAddress is null ? null
+                    : new Trackers.TrackerClientOptions { Proxy = _options.Proxy, BindAddress = _options.BindAddress },
+            };
             foreach (var source in _options.Discovery) source.Start(ListenPort);
             _scheduler = Task.Run(ScheduleLoopAsync);
         }
@@ -239,6 +248,14 @@ namespace BitTorrent.Session
             DownloadOutcome.Failed => TorrentState.Failed,
             _ => TorrentState.Stopped,
         };
+
+        /// <summary>How the session's torrents dial peers: through the proxy, from the bind address, or plain TCP.</summary>
+        private static IPeerConnector ConnectorFor(TorrentSessionOptions options, TimeProvider time)
+        {
+            if (options.Proxy is not null) return new Connections.ProxyPeerConnector(options.Proxy, options.BindAddress, time);
+            if (options.BindAddress is not null) return new Connections.BoundTcpPeerConnector(options.BindAddress);
+            return TcpPeerConnector.Instance;
+        }
 
         private static RateLimiter? Limiter(long own, RateLimiter? session) =>
             own <= 0 ? session : session is null ? new RateLimiter(own) : new RateLimiter(own, session);

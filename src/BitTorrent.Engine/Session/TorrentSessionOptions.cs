@@ -15,6 +15,14 @@ namespace BitTorrent.Session
         /// <summary>The TCP port to listen on (0: a free one).</summary>
         public int ListenPort { get; init; }
 
+        /// <summary>The local address outgoing connections (peers, trackers, the proxy) leave from, so they use that
+        /// interface (a VPN's, say); null: the system's choice.</summary>
+        public IPAddress? BindAddress { get; init; }
+
+        /// <summary>The proxy outgoing peer connections and HTTP trackers go through (null: direct). UDP trackers are
+        /// skipped with it; incoming connections still come straight to the listener.</summary>
+        public Connections.ProxySettings? Proxy { get; init; }
+
         /// <summary>Upload bytes per second for every torrent of the session together (0: unlimited).</summary>
         public long UploadRateLimit { get; init; }
 

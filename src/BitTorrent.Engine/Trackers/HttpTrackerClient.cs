@@ -15,17 +15,14 @@ namespace BitTorrent.Trackers
     {
         private readonly TrackerClientOptions _options;
         private readonly HttpClient _http;
+        /// <summary>Why the proxy or bind address cannot be honoured on this runtime (null: they can).</summary>
+        private readonly string? _unsupported;
 
         public HttpTrackerClient(TrackerClientOptions? options = null)
         {
             _options = options ?? TrackerClientOptions.Default;
-            var handler = new HttpClientHandler
-            {
-                AllowAutoRedirect = false,                          // followed by hand, with a bound and a loop check
-                AutomaticDecompression = DecompressionMethods.None, // decompressed by hand, with a bound
-                UseCookies = false,
-                MaxResponseHeadersLength = 64,                      // KiB
-            };
+            _unsupported = TrackerHttpHandler.Unsupported(_options);
+            var handler = TrackerHttpHandler.Create(_options);
             _http = new HttpClient(handler, disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", _options.UserAgent);
             _http.DefaultRequestHeaders.TryAddWithoutValidation("Accept-Encoding", "gzip");
@@ -61,6 +58,7 @@ namespace BitTorrent.Trackers
             using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             var ct = timeoutCts.Token;
             var visited = new HashSet<string>(StringComparer.Ordinal) { uri.AbsoluteUri };
+            if (_unsupported is not null) throw new TrackerException(TrackerError.NetworkSettingUnsupported, trackerUrl, _unsupported);
             try
             {
                 for (int redirects = 0; ; redirects++)
@@ -108,6 +106,10 @@ namespace BitTorrent.Trackers
             {
                 throw;
             }
+            catch (Connections.ProxyException ex)
+            {
+                throw MapNetworkError(ex, trackerUrl);
+            }
             catch (Exception ex) when (timeoutCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 throw new TrackerException(TrackerError.Timeout, trackerUrl, $"The tracker did not answer within {timeout.TotalSeconds:0.###} s.", ex);
@@ -128,6 +130,9 @@ namespace BitTorrent.Trackers
 
         private static TrackerException MapNetworkError(Exception ex, string trackerUrl)
         {
+            for (var e = ex; e is not null; e = e.InnerException)
+                if (e is Connections.ProxyException pe)
+                    return new TrackerException(TrackerError.ProxyFailed, trackerUrl, $"Could not reach the tracker through the proxy: {pe.Message}", pe);
             for (var e = ex; e is not null; e = e.InnerException)
             {
                 if (e is SocketException se)

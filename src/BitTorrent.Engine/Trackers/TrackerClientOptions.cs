@@ -33,6 +33,14 @@ namespace BitTorrent.Trackers
         /// pass a fake one and advance it instead of waiting.</summary>
         public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+        /// <summary>The proxy every HTTP(S) tracker request is tunnelled through (null: direct). UDP trackers cannot
+        /// go through it and fail with <see cref="TrackerError.NetworkSettingUnsupported"/> rather than go around it.</summary>
+        public Connections.ProxySettings? Proxy { get; init; }
+
+        /// <summary>The local address tracker connections and datagrams leave from (null: the system's choice). A
+        /// tracker of the other address family fails rather than being reached from another interface.</summary>
+        public System.Net.IPAddress? BindAddress { get; init; }
+
         /// <summary>Sent as the HTTP User-Agent.</summary>
         public string UserAgent { get; init; } = "BitTorrentForPowerShell/0.1.0";
     }

@@ -26,5 +26,10 @@ namespace BitTorrent.Trackers
         TrackerFailure,
         /// <summary>The tracker has no scrape URL (BEP 48: the announce URL's last segment does not start with 'announce').</summary>
         ScrapeNotSupported,
+        /// <summary>The proxy failed (unreachable, refused, wants credentials): see the inner <see cref="Connections.ProxyException"/>.</summary>
+        ProxyFailed,
+        /// <summary>The tracker cannot be reached under the session's network settings without going around them: a
+        /// UDP tracker with a proxy set, or (on .NET Framework) an HTTP tracker with a bind address.</summary>
+        NetworkSettingUnsupported,
     }
 }

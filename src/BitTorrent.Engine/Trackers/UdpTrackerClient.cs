@@ -69,9 +69,15 @@ namespace BitTorrent.Trackers
             using var timer = _time.CreateCancellationTokenSource(timeout);
             using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             var schedule = new UdpRetrySchedule(_options.UdpRetryBase);
+            // A UDP tracker cannot be reached through the proxy (no SOCKS5 UDP ASSOCIATE here); asking it directly
+            // would go around the proxy, so it is not asked at all.
+            if (_options.Proxy is not null)
+                throw new TrackerException(TrackerError.NetworkSettingUnsupported, url, $"UDP trackers cannot be reached through the proxy {_options.Proxy.Text}; skipped.");
             try
             {
                 var target = await ResolveAsync(tracker, url, timeoutCts.Token).ConfigureAwait(false);
+                if (_options.BindAddress is { } bind && bind.AddressFamily != target.AddressFamily)
+                    throw new TrackerException(TrackerError.NetworkSettingUnsupported, url, $"The tracker's address {target.Address} cannot be reached from the bind address {bind} (another address family).");
                 var socket = GetSocket(target.AddressFamily);
                 return await operation(socket, target, schedule, url, timeoutCts.Token).ConfigureAwait(false);
             }
@@ -163,8 +169,8 @@ namespace BitTorrent.Trackers
             lock (_socketLock)
             {
                 if (_disposed) throw new ObjectDisposedException(nameof(UdpTrackerClient));
-                if (family == AddressFamily.InterNetworkV6) return _socket6 ??= new UdpTrackerSocket(family, _time);
-                return _socket4 ??= new UdpTrackerSocket(AddressFamily.InterNetwork, _time);
+                if (family == AddressFamily.InterNetworkV6) return _socket6 ??= new UdpTrackerSocket(family, _time, _options.BindAddress);
+                return _socket4 ??= new UdpTrackerSocket(AddressFamily.InterNetwork, _time, _options.BindAddress);
             }
         }
 

@@ -25,7 +25,8 @@ namespace BitTorrent.Trackers
         private int _ignored;
         private volatile bool _disposed;
 
-        public UdpTrackerSocket(AddressFamily family, TimeProvider time)
+        /// <param name="local">The address to send from (null: any); it must be of <paramref name="family"/>.</param>
+        public UdpTrackerSocket(AddressFamily family, TimeProvider time, IPAddress? local = null)
         {
             Family = family;
             _time = time;
@@ -36,7 +37,7 @@ namespace BitTorrent.Trackers
                 // socket (SIO_UDP_CONNRESET); turn that off so one dead tracker cannot disturb the others.
                 try { _socket.IOControl(unchecked((int)0x9800000C), new byte[] { 0, 0, 0, 0 }, null); } catch (SocketException) { }
             }
-            _socket.Bind(new IPEndPoint(family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
+            _socket.Bind(new IPEndPoint(local ?? (family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any), 0));
             _ = Task.Run(ReceiveLoopAsync);
         }
 

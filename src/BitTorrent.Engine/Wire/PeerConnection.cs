@@ -16,12 +16,16 @@ namespace BitTorrent.Wire
         private int _disposed;
 
         /// <summary>Wraps a connected socket (an accepted one, or one we connected).</summary>
-        public PeerConnection(Socket socket, PeerMessageLimits? limits = null)
+        public PeerConnection(Socket socket, PeerMessageLimits? limits = null) : this(socket, null, limits) { }
+
+        /// <summary>Wraps a connected socket whose far end is not the peer: a tunnel through a proxy to
+        /// <paramref name="remoteEndPoint"/> (null: the socket's own remote end).</summary>
+        public PeerConnection(Socket socket, IPEndPoint? remoteEndPoint, PeerMessageLimits? limits = null)
         {
             _socket = socket ?? throw new ArgumentNullException(nameof(socket));
             if (!socket.Connected) throw new ArgumentException("The socket is not connected.", nameof(socket));
             _socket.NoDelay = true;
-            RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
+            RemoteEndPoint = remoteEndPoint ?? (IPEndPoint)socket.RemoteEndPoint!;
             _stream = new NetworkStream(socket, ownsSocket: false);
             Reader = new PeerMessageReader(_stream, limits);
             Writer = new PeerMessageWriter(_stream);
@@ -37,43 +41,49 @@ namespace BitTorrent.Wire
 
         /// <summary>Connects over TCP (IPv4 or IPv6). Cancel the token to bound the attempt.</summary>
         /// <exception cref="PeerConnectionException">Refused or unreachable.</exception>
-        public static async Task<PeerConnection> ConnectAsync(IPEndPoint endPoint, PeerMessageLimits? limits, CancellationToken cancellationToken)
+        public static Task<PeerConnection> ConnectAsync(IPEndPoint endPoint, PeerMessageLimits? limits, CancellationToken cancellationToken) =>
+            ConnectAsync(endPoint, null, limits, cancellationToken);
+
+        /// <summary>Connects over TCP with the local end bound to <paramref name="localAddress"/> (null: any). A peer
+        /// of the other address family than the bind address is unreachable (never dialled unbound).</summary>
+        /// <exception cref="PeerConnectionException">Refused or unreachable.</exception>
+        public static async Task<PeerConnection> ConnectAsync(IPEndPoint endPoint, IPAddress? localAddress, PeerMessageLimits? limits, CancellationToken cancellationToken)
         {
             if (endPoint is null) throw new ArgumentNullException(nameof(endPoint));
-            var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            Socket socket;
             try
             {
-                // Socket.ConnectAsync has no token on netstandard2.0: closing the socket is what ends the attempt.
-                using (cancellationToken.Register(() => socket.Dispose()))
-                {
-                    await socket.ConnectAsync(endPoint).ConfigureAwait(false);
-                }
-                cancellationToken.ThrowIfCancellationRequested();
-                return new PeerConnection(socket, limits);
+                socket = await Connections.SocketDialer.ConnectAsync(endPoint, localAddress, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (!(ex is OperationCanceledException))
+            catch (SocketException se)
             {
-                socket.Dispose();
-                cancellationToken.ThrowIfCancellationRequested();
-                var text = new PeerAddress(endPoint).ToString();
-                if (ex is SocketException se)
-                {
-                    switch (se.SocketErrorCode)
-                    {
-                        case SocketError.ConnectionRefused:
-                            throw new PeerConnectionException(PeerFailure.ConnectionRefused, text, $"{text} refused the connection (nothing listens there).", ex);
-                        case SocketError.TimedOut:
-                            throw new PeerConnectionException(PeerFailure.Timeout, text, $"Connecting to {text} timed out.", ex);
-                        default:
-                            throw new PeerConnectionException(PeerFailure.Unreachable, text, $"{text} is unreachable: {se.Message}", ex);
-                    }
-                }
-                throw;
+                throw Failed(endPoint, se, localAddress);
+            }
+            try
+            {
+                return new PeerConnection(socket, limits);
             }
             catch
             {
                 socket.Dispose();
                 throw;
+            }
+        }
+
+        /// <summary>What a socket error while reaching a peer means, as a <see cref="PeerConnectionException"/>.</summary>
+        public static PeerConnectionException Failed(IPEndPoint endPoint, SocketException se, IPAddress? localAddress = null)
+        {
+            var text = new PeerAddress(endPoint).ToString();
+            switch (se.SocketErrorCode)
+            {
+                case SocketError.ConnectionRefused:
+                    return new PeerConnectionException(PeerFailure.ConnectionRefused, text, $"{text} refused the connection (nothing listens there).", se);
+                case SocketError.TimedOut:
+                    return new PeerConnectionException(PeerFailure.Timeout, text, $"Connecting to {text} timed out.", se);
+                case SocketError.AddressFamilyNotSupported when localAddress is not null:
+                    return new PeerConnectionException(PeerFailure.Unreachable, text, $"{text} cannot be reached from the bind address {localAddress} (another address family).", se);
+                default:
+                    return new PeerConnectionException(PeerFailure.Unreachable, text, $"{text} is unreachable: {se.Message}", se);
             }
         }
 

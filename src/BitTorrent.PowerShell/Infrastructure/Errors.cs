@@ -32,6 +32,12 @@ namespace BitTorrent.PowerShell.Infrastructure
         public const string DestinationWriteFailedId = "DestinationWriteFailed";
         public const string EngineErrorId = "EngineError";
 
+        // Outgoing connections: bind address and proxy.
+        public const string InvalidBindAddressId = "InvalidBindAddress";
+        public const string InvalidProxyId = "InvalidProxy";
+        public const string ProxyConnectFailedId = "ProxyConnectFailed";
+        public const string ProxyAuthenticationFailedId = "ProxyAuthenticationFailed";
+
         // Managing torrent jobs (Suspend-TorrentJob, Resume-TorrentJob).
         public const string NotATorrentJobId = "NotATorrentJob";
         public const string TorrentJobNotFoundId = "TorrentJobNotFound";
@@ -116,6 +122,10 @@ namespace BitTorrent.PowerShell.Infrastructure
                     "Give a folder that exists or can be created (not a file)."),
                 DownloadError.SeedDataIncomplete => (SeedDataIncompleteId, ErrorCategory.InvalidData,
                     "Give -DataPath the folder that holds the torrent's complete data (check it with Test-Torrent)."),
+                DownloadError.ProxyConnectFailed => (ProxyConnectFailedId, ErrorCategory.ConnectionError,
+                    "Check that the -Proxy is running and allows tunnels to the peers' ports. Peers are never dialled around it."),
+                DownloadError.ProxyAuthenticationFailed => (ProxyAuthenticationFailedId, ErrorCategory.AuthenticationError,
+                    "Give the proxy's user name and password as -ProxyCredential."),
                 _ => (DownloadFailedId, ErrorCategory.NotSpecified, (string?)null),
             };
             object? target = (error == DownloadError.DestinationWriteFailed || error == DownloadError.DestinationInvalid) && destination is not null
@@ -253,6 +263,17 @@ namespace BitTorrent.PowerShell.Infrastructure
         public static ErrorRecord TrackerFailed(TrackerException ex, TorrentInfo torrent)
         {
             bool timeout = ex.Error == TrackerError.Timeout;
+            if (ex.InnerException is BitTorrent.Connections.ProxyException proxy)
+            {
+                bool auth = proxy.Error == BitTorrent.Connections.ProxyError.ProxyAuthenticationFailed;
+                var proxyRecord = new ErrorRecord(ex, auth ? ProxyAuthenticationFailedId : ProxyConnectFailedId,
+                    auth ? ErrorCategory.AuthenticationError : ErrorCategory.ConnectionError, ex.TrackerUrl);
+                proxyRecord.ErrorDetails = new ErrorDetails($"Tracker '{ex.TrackerUrl}' failed for '{torrent.Name}' ({ex.Error}): {ex.Message}")
+                {
+                    RecommendedAction = auth ? "Give the proxy's user name and password as -ProxyCredential." : "Check that the -Proxy is running and allows tunnels to the tracker's port.",
+                };
+                return proxyRecord;
+            }
             var record = new ErrorRecord(ex, timeout ? TrackerTimeoutId : TrackerAnnounceFailedId,
                 timeout ? ErrorCategory.OperationTimeout : ErrorCategory.ConnectionError, ex.TrackerUrl);
             record.ErrorDetails = new ErrorDetails($"Tracker '{ex.TrackerUrl}' failed for '{torrent.Name}' ({ex.Error}): {ex.Message}")

@@ -56,6 +56,24 @@ namespace BitTorrent.PowerShell.Infrastructure
         [ValidateNotNullOrEmpty]
         public string ListenAddress { get; set; } = "::";
 
+        /// <summary>The local address outgoing connections (peers, trackers, the proxy) leave from, so they use that
+        /// interface (a VPN's, say). Default: -ListenAddress when it is one specific, non-loopback address.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? BindAddress { get; set; }
+
+        /// <summary>A proxy for outgoing peer connections and HTTP(S) trackers: http://host:port (HTTP CONNECT) or
+        /// socks5://host:port. UDP trackers are skipped with a warning; incoming connections do not use it.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Uri? Proxy { get; set; }
+
+        /// <summary>User name and password for -Proxy (SOCKS5 username/password, or HTTP Basic).</summary>
+        [Parameter]
+        [ValidateNotNull]
+        [Credential]
+        public PSCredential? ProxyCredential { get; set; }
+
         /// <summary>Most torrents checking or downloading at the same time (a torrent that seeds does not count).</summary>
         [Parameter]
         [ValidateRange(1, 64)]
@@ -110,6 +128,8 @@ namespace BitTorrent.PowerShell.Infrastructure
             {
                 ListenAddress = listen,
                 ListenPort = Port,
+                BindAddress = NetworkParameters.Bind(this, BindAddress, listen),
+                Proxy = NetworkParameters.Proxy(this, Proxy, ProxyCredential),
                 UploadRateLimit = UploadRateLimit,
                 DownloadRateLimit = DownloadRateLimit,
                 MaxActiveTorrents = ThrottleLimit,

@@ -53,6 +53,23 @@ namespace BitTorrent.PowerShell.Infrastructure
         [ValidateRange(0, 1000)]
         public int NumWant { get; set; } = AnnounceRequest.DefaultNumWant;
 
+        /// <summary>The local address tracker requests leave from (the interface to use).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? BindAddress { get; set; }
+
+        /// <summary>A proxy for HTTP(S) tracker requests: http://host:port or socks5://host:port. UDP trackers are
+        /// skipped with it (they cannot go through it).</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Uri? Proxy { get; set; }
+
+        /// <summary>User name and password for -Proxy.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        [Credential]
+        public PSCredential? ProxyCredential { get; set; }
+
         private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
         private readonly List<TorrentQuery> _active = new List<TorrentQuery>();
         private EnginePump? _pump;
@@ -90,7 +107,11 @@ namespace BitTorrent.PowerShell.Infrastructure
                     catch (TrackerException ex) { ThrowTerminatingError(Errors.InvalidTrackerUrl(ex, url)); }
                 }
             }
-            _client = new TrackerClient();
+            _client = new TrackerClient(new TrackerClientOptions
+            {
+                BindAddress = NetworkParameters.Bind(this, BindAddress, null),
+                Proxy = NetworkParameters.Proxy(this, Proxy, ProxyCredential),
+            });
             _peerId = ClientIdentity.NewPeerId();
             var random = new byte[6];
             using (var rng = System.Security.Cryptography.RandomNumberGenerator.Create()) rng.GetBytes(random);

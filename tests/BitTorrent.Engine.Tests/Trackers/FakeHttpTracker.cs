@@ -67,7 +67,7 @@ internal sealed class FakeHttpTracker : IDisposable
                 int colon = line.IndexOf(':');
                 if (colon > 0) headers[line.Substring(0, colon).Trim()] = line.Substring(colon + 1).Trim();
             }
-            var request = new FakeHttpRequest(parts[0], parts[1], headers);
+            var request = new FakeHttpRequest(parts[0], parts[1], headers) { RemoteAddress = ((IPEndPoint)client.RemoteEndPoint!).Address };
             Requests.Enqueue(request);
             var reply = _handler(request);
             if (reply.NeverAnswer)
@@ -118,6 +118,8 @@ internal sealed class FakeHttpTracker : IDisposable
 
 internal sealed record FakeHttpRequest(string Method, string Target, IReadOnlyDictionary<string, string> Headers)
 {
+    /// <summary>Where the request came from (the proxy's or the bind address's side).</summary>
+    public IPAddress? RemoteAddress { get; init; }
     public string Path => Target.Split('?')[0];
 
     /// <summary>Query parameters with their values percent-decoded to raw bytes (repeated names kept in order).</summary>
