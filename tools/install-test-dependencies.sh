@@ -31,17 +31,6 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$made_policy" -eq 1 ] && rm -f /usr/sbin/policy-rc.d
   [ "$status" -eq 0 ] || exit 1
 fi
-# Proxies installed earlier (or by hand) may run as services; the tests need none, and a proxy on a public port is
-# a hazard. Stop and disable them (quietly: there may be no systemd, or nothing running).
-if [ "$(id -u)" -eq 0 ]; then
-  for svc in danted tinyproxy; do
-    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-      systemctl disable --now "$svc" >/dev/null 2>&1 || true
-    elif [ -x "/etc/init.d/$svc" ]; then
-      "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
-    fi
-  done
-fi
 if [ ! -d tests/node/node_modules/webtorrent-fixtures ] || [ ! -d tests/node/node_modules/parse-torrent ]; then
   (cd tests/node && npm install --no-audit --no-fund --loglevel=error) || exit 1
 fi
