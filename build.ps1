@@ -138,7 +138,9 @@ function Invoke-XunitTests {
     # Named again at the very end of the run: a CI log that keeps only its tail still says what failed and why.
     $names = @($doc.TestRun.Results.UnitTestResult | Where-Object outcome -ne 'Passed' | Where-Object outcome -ne 'NotExecuted' |
         ForEach-Object { "xunit: $($_.testName) -- $((($_.Output.ErrorInfo.Message) -split "`n")[0])" })
-    [pscustomobject]@{ Passed = [int]$c.passed; Failed = $failed; Skipped = [int]$c.notExecuted; FailedNames = $names }
+    # The trx counters leave xunit's skipped tests out of notExecuted (total - executed); count their results instead.
+    $skipped = @($doc.TestRun.Results.UnitTestResult | Where-Object outcome -eq 'NotExecuted').Count
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = $failed; Skipped = $skipped; FailedNames = $names }
 }
 
 function Invoke-PesterTests {
