@@ -17,7 +17,7 @@ namespace BitTorrent.Session
     /// run that keeps every verified piece) and removed (stopped, and their info-hash refused by the listener).
     /// Disposing stops every torrent (bounded wait), closes the listener and completes the event stream.</para>
     /// <para>Thread-safe: the cmdlets add from the pipeline thread while torrents run on the thread pool.</para></summary>
-    public sealed class TorrentSession : IDisposable, IAsyncDisposable
+    public sealed partial class TorrentSession : IDisposable, IAsyncDisposable
     {
         private static readonly TimeSpan SchedulerTurn = TimeSpan.FromMilliseconds(250);
         /// <summary>The turn while torrents wait for one: a check that ends in seeding frees its turn without a signal,
