@@ -28,10 +28,17 @@ $ErrorActionPreference = 'Stop'
 if ([Console]::IsOutputRedirected -and $PSStyle) { $PSStyle.OutputRendering = 'PlainText' }
 Import-Module (Join-Path $ModulePath 'BitTorrent.psd1') -Force
 
+# A port for a seeder or leecher to bind a moment later: taken below the kernel's ephemeral range (32768+ on Linux),
+# where no outgoing connection's local port can land on it in between; never the same one twice.
+$portsHandedOut = [System.Collections.Generic.HashSet[int]]::new()
 function Get-FreePort {
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start()
-    try { ([System.Net.IPEndPoint]$listener.LocalEndpoint).Port } finally { $listener.Stop() }
+    for ($i = 0; $i -lt 200; $i++) {
+        $port = Get-Random -Minimum 20000 -Maximum 32000
+        if (-not $portsHandedOut.Add($port)) { continue }
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $port)
+        try { $listener.Start(); return $port } catch { continue } finally { $listener.Stop() }
+    }
+    throw 'No free port found on 127.0.0.1 between 20000 and 32000.'
 }
 
 $work = Join-Path ([IO.Path]::GetTempPath()) ("bittorrent-demo-" + [Guid]::NewGuid().ToString('N').Substring(0, 8))

@@ -350,8 +350,10 @@ namespace BitTorrent.Download
                 if (proxyFailure is not null)
                     throw new DownloadException(proxyFailure.Error == Connections.ProxyError.ProxyAuthenticationFailed
                         ? DownloadError.ProxyAuthenticationFailed : DownloadError.ProxyConnectFailed, proxyFailure.Message, proxyFailure);
+                var lastFailure = _ctx.Candidates.DescribeLastFailure();
                 throw new DownloadException(DownloadError.NoPeersAvailable,
-                    $"No peer sent data for {(int)options.NoPeersTimeout.TotalSeconds} s and none is connected ({_ctx.Candidates.Count} peer(s) known, none reachable).");
+                    $"No peer sent data for {(int)options.NoPeersTimeout.TotalSeconds} s and none is connected ({_ctx.Candidates.Count} peer(s) known, none reachable" +
+                    (lastFailure is null ? ")." : $"; last failure: {lastFailure})."));
             }
             if (idle > options.NoPeersTimeout + options.NoPeersTimeout)
                 throw new DownloadException(DownloadError.NoPeersAvailable,

@@ -11,14 +11,26 @@ $script:LtPeerScript = Join-Path $PSScriptRoot 'lt_peer.py'
 $script:LtHashScript = Join-Path $PSScriptRoot 'lt_hash.py'
 $script:Python = '/usr/bin/python3'   # Debian's python3-libtorrent imports only with the system interpreter
 
+# Ports handed out by this process, never handed out twice.
+$script:PortsHandedOut = [System.Collections.Generic.HashSet[int]]::new()
+$script:PortRandom = [System.Random]::new()
+
 function Get-FreePort {
-    <# A TCP port on 127.0.0.1 that is free now (and, with -Udp, free for UDP too, for trackers on both). #>
+    <#
+        A TCP port on 127.0.0.1 that is free now (and, with -Udp, free for UDP too, for trackers on both), for a
+        process to bind a moment later. Chosen below the kernel's ephemeral range (ip_local_port_range, 32768+ on
+        Linux), never from it: the ports a listener picks when asked for port 0, and the local ports of every outgoing
+        connection, come from that range, so while the seeders of a swarm dial each other one of their connections
+        could take an ephemeral port between this check and a client's bind. transmission-daemon then runs without
+        its peer port (it logs the bind error and carries on), and a test would wait a minute for a peer that is not
+        there. Nothing takes a port below the range unless asked for that very port.
+    #>
     param([switch] $Udp)
-    for ($i = 0; $i -lt 50; $i++) {
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        $port = ([System.Net.IPEndPoint]$listener.LocalEndpoint).Port
-        $listener.Stop()
+    for ($i = 0; $i -lt 200; $i++) {
+        $port = $script:PortRandom.Next(20000, 32000)
+        if (-not $script:PortsHandedOut.Add($port)) { continue }
+        $tcp = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $port)
+        try { $tcp.Start() } catch { continue } finally { $tcp.Stop() }
         if (-not $Udp) { return $port }
         try {
             $u = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, $port))
@@ -27,7 +39,7 @@ function Get-FreePort {
         }
         catch { continue }
     }
-    throw 'No free port found on 127.0.0.1.'
+    throw 'No free port found on 127.0.0.1 between 20000 and 32000.'
 }
 
 function Start-BackgroundCommand {
@@ -315,6 +327,26 @@ function Test-TcpPort {
     finally { $client.Dispose() }
 }
 
+function Test-ProcessListening {
+    <# Whether this process (by PID) has a TCP socket listening on 127.0.0.1 (or 0.0.0.0) at the port, told without
+       connecting to it (Linux: /proc/<pid>/fd and /proc/net/tcp). IPv4 only: that is where our peers dial, and a
+       daemon can hold [::1]:port while another process holds 127.0.0.1:port. #>
+    param([Parameter(Mandatory)] [int] $ProcessId, [Parameter(Mandatory)] [int] $Port)
+    $inodes = [System.Collections.Generic.HashSet[string]]::new()
+    foreach ($fd in [System.IO.Directory]::GetFiles("/proc/$ProcessId/fd")) {
+        $target = try { [System.IO.File]::ResolveLinkTarget($fd, $false).Name } catch { $null }
+        if ($target -match '^socket:\[(\d+)\]$') { $null = $inodes.Add($Matches[1]) }
+    }
+    # /proc/net/tcp writes the IPv4 address as little-endian hex: 127.0.0.1 is 0100007F.
+    $local = @(('0100007F:{0:X4}' -f $Port), ('00000000:{0:X4}' -f $Port))
+    foreach ($line in [System.IO.File]::ReadAllLines('/proc/net/tcp') | Select-Object -Skip 1) {
+        # sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+        $f = $line.Trim() -split '\s+'
+        if ($f.Count -gt 9 -and $f[1] -in $local -and $f[3] -eq '0A' -and $inodes.Contains($f[9])) { return $true }
+    }
+    $false
+}
+
 function Start-LibtorrentPeer {
     <#
         A python3-libtorrent peer (tests/Pester/TestSupport/lt_peer.py). Mode Seed trusts the data; Check
@@ -417,6 +449,14 @@ function Start-TransmissionSeeder {
     foreach ($t in $TorrentPath) {
         $out = & transmission-remote "127.0.0.1:$rpcPort" -a $t -w $DataDir 2>&1
         if ($LASTEXITCODE -ne 0) { throw "transmission-remote -a failed: $out" }
+    }
+    # Without its peer port transmission-daemon still runs (it logs the bind error and carries on): make sure the
+    # daemon itself listens there, rather than leave a test waiting a minute for a peer that is not there. Not probed
+    # by connecting: an incoming connection that sends no handshake makes it turn away other connections from
+    # 127.0.0.1 meanwhile.
+    Wait-Until -TimeoutSec 20 -Because "transmission-daemon to listen on its peer port $Port" -Condition {
+        if ($p.HasExited) { throw "transmission-daemon exited: $(Read-InteropLog $p -StdErr)" }
+        Test-ProcessListening -ProcessId $p.Id -Port $Port
     }
     $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port
     $p | Add-Member -NotePropertyName RpcPort -NotePropertyValue $rpcPort
@@ -632,6 +672,6 @@ function Get-FileSha256Map {
 
 Export-ModuleMember -Function Get-FreePort, Wait-Until, Start-BackgroundCommand, Stop-BackgroundCommand, Stop-WhileHashing, New-InteropWorkspace, New-RandomFile, New-TestPayload,
     New-MkTorrent, Get-ReferenceInfoHash, Start-InteropProcess, Read-InteropLog, Stop-InteropProcess, Start-OpenTracker,
-    Test-TcpPort, Start-LibtorrentPeer, Start-Aria2Seeder, Start-TransmissionSeeder, Start-QBittorrentSeeder,
+    Test-TcpPort, Test-ProcessListening, Start-LibtorrentPeer, Start-Aria2Seeder, Start-TransmissionSeeder, Start-QBittorrentSeeder,
     Start-TransmissionLeecher, Wait-TransmissionComplete, Start-QBittorrentLeecher,
     Get-PwshCommand, Get-FileSha256Map, Invoke-LibtorrentTool, Start-ModuleSeeder

@@ -71,22 +71,34 @@ namespace BitTorrent.Download
             _used.Add(candidate.Key);
         }
 
-        public void ConnectFailed(PeerCandidate candidate, DateTime now)
+        public void ConnectFailed(PeerCandidate candidate, DateTime now, string why)
         {
             _lock.AssertHeld();
             candidate.Connecting = false;
             candidate.Connected = false;
-            candidate.Failed(now);
+            candidate.Failed(now, why);
         }
 
         /// <summary>A session with the peer ended.</summary>
-        public void Disconnected(PeerCandidate candidate, DateTime now, bool ban, bool knownSeed)
+        public void Disconnected(PeerCandidate candidate, DateTime now, bool ban, bool knownSeed, string why)
         {
             _lock.AssertHeld();
             candidate.Connected = false;
-            candidate.Failed(now);
+            candidate.Failed(now, why);
             if (ban) candidate.Banned = true;
             if (knownSeed) candidate.KnownSeed = true;
+        }
+
+        /// <summary>Why the peers failed, for the error that ends a download with no peer: the latest failure
+        /// ("127.0.0.1:6881: the peer closed the connection (12 attempts)"), or null when none failed.</summary>
+        public string? DescribeLastFailure()
+        {
+            _lock.AssertHeld();
+            PeerCandidate? latest = null;
+            foreach (var c in _byKey.Values)
+                if (c.LastError is not null && (latest is null || c.LastFailure > latest.LastFailure)) latest = c;
+            if (latest is null) return null;
+            return $"{latest.Key}: {latest.LastError} ({latest.Attempts} attempt{(latest.Attempts == 1 ? "" : "s")}{(latest.Banned ? ", banned" : "")})";
         }
 
         public void Ban(IPEndPoint endPoint)
@@ -112,6 +124,10 @@ namespace BitTorrent.Download
         public int Failures { get; set; }
         public DateTime NextAttempt { get; set; }
         public DateTime LastFailure { get; set; }
+        /// <summary>How the last attempt or session ended (for the error a starved download ends with).</summary>
+        public string? LastError { get; private set; }
+        /// <summary>Attempts and sessions that ended, however they ended.</summary>
+        public int Attempts { get; private set; }
 
         /// <param name="starving">No peer is connected at all: then a peer is retried at least every
         /// <see cref="StarvingRetry"/>, however often it failed (Transmission, for one, turns away a connection that
@@ -124,9 +140,11 @@ namespace BitTorrent.Download
         /// <summary>Back off: 0.5, 1, 2, 4 … s up to 2 minutes. The first retry is quick because libtorrent-based
         /// peers (libtorrent 2.0.8, qBittorrent 4.5) close the very first incoming connection after they start
         /// seeding and accept the next one.</summary>
-        public void Failed(DateTime now)
+        public void Failed(DateTime now, string why)
         {
             Failures++;
+            Attempts++;
+            LastError = why;
             LastFailure = now;
             NextAttempt = now + TimeSpan.FromSeconds(Math.Min(120, 0.5 * Math.Pow(2, Math.Min(Failures - 1, 8))));
         }

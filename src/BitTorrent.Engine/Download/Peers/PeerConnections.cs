@@ -97,7 +97,7 @@ namespace BitTorrent.Download
                 using (_ctx.Lock.Enter())
                 {
                     _connecting--;
-                    _ctx.Candidates.ConnectFailed(candidate, _ctx.Now);
+                    _ctx.Candidates.ConnectFailed(candidate, _ctx.Now, ex is OperationCanceledException ? "timed out" : ex.Message);
                 }
                 if (!(ex is OperationCanceledException) || !token.IsCancellationRequested)
                     _ctx.Publish(EngineEventKind.PeerConnectFailed, EventSeverity.Verbose, $"Could not connect to {candidate.Key}: {ex.Message}", peerKey: candidate.Key, exception: ex);
@@ -164,7 +164,7 @@ namespace BitTorrent.Download
             catch (Exception)
             {
                 connection.Dispose();
-                using (_ctx.Lock.Enter()) _ctx.Candidates.ConnectFailed(candidate, _ctx.Now);
+                using (_ctx.Lock.Enter()) _ctx.Candidates.ConnectFailed(candidate, _ctx.Now, "could not send our handshake");
                 return;
             }
             using (_ctx.Lock.Enter()) Add(session);
@@ -272,7 +272,8 @@ namespace BitTorrent.Download
                 using (_ctx.Lock.Enter())
                 {
                     Remove(session);
-                    _ctx.Candidates.Disconnected(candidate, _ctx.Now, ban: session.HashFailures >= Options.BanAfterHashFailures, knownSeed: reason == PeerCloseReason.BothSeeds);
+                    _ctx.Candidates.Disconnected(candidate, _ctx.Now, ban: session.HashFailures >= Options.BanAfterHashFailures, knownSeed: reason == PeerCloseReason.BothSeeds,
+                        why: "connected, then " + (detail ?? reason.ToString()));
                 }
                 if (reason != PeerCloseReason.None && !token.IsCancellationRequested)
                     _ctx.Publish(EngineEventKind.PeerDisconnected, EventSeverity.Verbose, $"Disconnected from {session}: {detail ?? reason.ToString()}.", session, reason,
