@@ -20,6 +20,27 @@ public class DownloadLifetimeTests
         leecher.Events().Where(e => e.Kind == EngineEventKind.StateChanged).Select(e => e.State!.Value).ToArray();
 
     [Fact]
+    public async Task A_peer_that_refuses_every_connection_is_named_in_the_NoPeersAvailable_error()
+    {
+        // A port nobody listens on: every dial is refused at once.
+        var closed = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var endPoint = (System.Net.IPEndPoint)closed.LocalEndpoint;
+        closed.Stop();
+        var torrent = Small();
+        await using var leecher = new Leecher(torrent, new MemoryDisk(torrent.Info), new DownloadOptions { NoPeersTimeout = TimeSpan.FromSeconds(30) }).Start(endPoint);
+        await leecher.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerConnectFailed, "the first refused dial");
+        // Each second of fake time lets the starving download retry; the refusals come back on real sockets.
+        for (int i = 0; i < 90 && !leecher.Run.IsCompleted; i++) await leecher.AdvanceAsync(TimeSpan.FromSeconds(1));
+        var result = await leecher.WaitForResultAsync();
+
+        Assert.Equal(DownloadError.NoPeersAvailable, result.Error);
+        Assert.True(leecher.Events().Count(e => e.Kind == EngineEventKind.PeerConnectFailed) >= 2, leecher.Summary());
+        // The error says which peer failed last (its address), not only that none was reachable.
+        Assert.Contains(endPoint.ToString(), result.GetException()!.Message);
+    }
+
+    [Fact]
     public async Task With_nobody_to_download_from_it_fails_with_NoPeersAvailable_after_the_timeout_of_fake_time()
     {
         var torrent = Small();
