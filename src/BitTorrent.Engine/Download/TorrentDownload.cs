@@ -338,12 +338,13 @@ namespace BitTorrent.Download
         }
 
         /// <summary>Fails with NoPeersAvailable when nobody has sent data for the timeout and nobody is connected (or
-        /// for twice the timeout, connected or not: the peers have nothing we need or do not serve).</summary>
+        /// for twice the timeout, connected or not: the peers have nothing we need or do not serve). A dial in flight
+        /// does not hold it off: a starving download retries its peers every few seconds, so one nearly always is.</summary>
         private void CheckForPeers(DateTime now)
         {
             var options = _ctx.Options;
             var idle = now - _ctx.LastPayloadAt;
-            if (_ctx.Sessions.Count == 0 && _connections.Connecting == 0 && idle > options.NoPeersTimeout)
+            if (_ctx.Sessions.Count == 0 && idle > options.NoPeersTimeout)
             {
                 // Through a proxy that is down (or refuses us), every peer fails the same way: say so, not "no peers".
                 var proxyFailure = (_ctx.Services.Connector as Connections.ProxyPeerConnector)?.LastProxyFailure ?? _announcer?.LastProxyFailure;
