@@ -60,8 +60,8 @@ namespace BitTorrent.Discovery
             }
         }
 
-        /// <summary>A plain UDP socket on <paramref name="listen"/> that sends to <paramref name="destinations"/> of its
-        /// family (tests on loopback).</summary>
+        /// <summary>A plain UDP socket on <paramref name="listen"/> that sends to those of <paramref name="destinations"/>
+        /// of its family (tests on loopback).</summary>
         public static LsdChannel OpenUnicast(IPEndPoint listen, IReadOnlyList<IPEndPoint> destinations)
         {
             var socket = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -69,7 +69,7 @@ namespace BitTorrent.Discovery
             {
                 socket.Bind(listen);
                 bool ipv6 = listen.AddressFamily == AddressFamily.InterNetworkV6;
-                return new LsdChannel(socket, ipv6, destinations.Where(d => d.AddressFamily == listen.AddressFamily).ToList());
+                return new LsdChannel(socket, ipv6, destinations);
             }
             catch
             {
@@ -140,7 +140,9 @@ namespace BitTorrent.Discovery
             int failed = 0;
             if (_ipv4Interfaces.Count == 0 && _ipv6Interfaces.Count == 0)
             {
-                foreach (var destination in Destinations) failed += TrySend(datagram, destination) ? 0 : 1;
+                // Read at each send (a test may fill the list after opening): those of our family.
+                foreach (var destination in Destinations.ToList())
+                    if (destination.AddressFamily == Socket.AddressFamily) failed += TrySend(datagram, destination) ? 0 : 1;
                 return failed;
             }
             foreach (var local in _ipv4Interfaces)

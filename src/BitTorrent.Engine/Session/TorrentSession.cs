@@ -85,6 +85,9 @@ namespace BitTorrent.Session
         /// <summary>What each torrent of the session is lent: identity, event stream, announced port.</summary>
         public TorrentServices Services => _services;
 
+        /// <summary>The peer sources in use: the options' and local discovery when it is on.</summary>
+        internal IReadOnlyList<IPeerDiscovery> DiscoverySourcesInUse => _discovery;
+
         /// <summary>The torrents, in the order added.</summary>
         public IReadOnlyList<SessionTorrent> Torrents
         {
