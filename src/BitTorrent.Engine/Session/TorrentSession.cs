@@ -124,7 +124,16 @@ namespace BitTorrent.Session
                 _torrents.Add(torrent.InfoHash, added);
             }
             _listener?.Register(torrent.InfoHash, torrent.PieceCount, added.AcceptAsync);
-            foreach (var source in _discovery) source.Add(torrent, peers => added.AddPeers(peers));
+            foreach (var source in _discovery)
+            {
+                string name = source is Discovery.LocalServiceDiscovery ? "Local discovery" : source.GetType().Name;
+                source.Add(torrent, peers =>
+                {
+                    added.AddPeers(peers);
+                    Events.Publish(new EngineEvent(EngineEventKind.PeersDiscovered, EventSeverity.Verbose, $"{name} gave {peers.Count} peer(s).")
+                        { InfoHash = torrent.InfoHash, TorrentName = torrent.Name, Count = peers.Count });
+                });
+            }
             Publish(EngineEventKind.TorrentAdded, EventSeverity.Verbose, "Added to the session.", torrent);
             _wake.Release();
             return added;
