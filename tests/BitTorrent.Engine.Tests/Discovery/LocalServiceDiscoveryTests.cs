@@ -323,25 +323,4 @@ public sealed class LocalServiceDiscoveryTests : IDisposable
         Assert.Equal(0, lsd.Statistics.DatagramsSent);
         lsd.Dispose();
     }
-
-    [Fact]
-    public void The_environment_switch_leaves_multicast_discovery_without_a_socket()
-    {
-        string? before = Environment.GetEnvironmentVariable(LocalDiscoveryOptions.EnvironmentVariable);
-        Environment.SetEnvironmentVariable(LocalDiscoveryOptions.EnvironmentVariable, "0");
-        try
-        {
-            using var lsd = new LocalServiceDiscovery(new LocalDiscoveryOptions { Time = _time });
-            lsd.Start(6881);
-            Assert.False(lsd.IsActive);
-            Assert.Empty(lsd.LocalEndPoints);
-            lsd.Add(MakeTorrent("quiet.bin"), _ => { });
-            _time.Advance(TimeSpan.FromSeconds(5));
-            Assert.Equal(0, lsd.Statistics.DatagramsSent);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(LocalDiscoveryOptions.EnvironmentVariable, before);
-        }
-    }
 }

@@ -98,20 +98,4 @@ public sealed class LocalDiscoverySessionTests : IDisposable
         using (var silent = new TorrentSession(new TorrentSessionOptions { LocalDiscovery = true }))
             Assert.DoesNotContain(silent.DiscoverySourcesInUse, s => s is LocalServiceDiscovery);
     }
-
-    [Fact]
-    public void The_environment_switch_turns_local_discovery_off_for_a_session_on_every_interface()
-    {
-        string? before = Environment.GetEnvironmentVariable(LocalDiscoveryOptions.EnvironmentVariable);
-        Environment.SetEnvironmentVariable(LocalDiscoveryOptions.EnvironmentVariable, "0");
-        try
-        {
-            using var session = new TorrentSession(new TorrentSessionOptions { ListenAddress = IPAddress.Any, LocalDiscovery = true });
-            Assert.DoesNotContain(session.DiscoverySourcesInUse, s => s is LocalServiceDiscovery);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(LocalDiscoveryOptions.EnvironmentVariable, before);
-        }
-    }
 }
