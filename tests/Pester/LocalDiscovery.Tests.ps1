@@ -76,13 +76,13 @@ Describe 'Local service discovery (BEP 14) between network namespaces' -Tag 'Nam
         }
 
         function script:Start-LabDownload {
-            <# Start-TorrentDownload (Invoke-DownloadChild.ps1: -NoTracker, no -Peer) in host b, LSD on for it. #>
-            param([string] $TorrentPath, [string] $Destination, [int] $TimeoutSec, [switch] $NoLocalDiscovery, [string] $Name)
+            <# Start-TorrentDownload (Invoke-DownloadChild.ps1: -NoTracker, no -Peer) in host b (or -OnHost), LSD on for it. #>
+            param([string] $TorrentPath, [string] $Destination, [int] $TimeoutSec, [switch] $NoLocalDiscovery, [string] $Name, [string] $OnHost = 'b')
             $report = Join-Path $Workspace "$Name.json"
             $arguments = $Pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'TestSupport/Invoke-DownloadChild.ps1'),
                 '-TorrentPath', $TorrentPath, '-DestinationPath', $Destination, '-OutFile', $report, '-TimeoutSec', $TimeoutSec)
             if ($NoLocalDiscovery) { $arguments += '-NoLocalDiscovery' }
-            $p = Start-InNamespace -Namespace $Lab.b.Namespace -FilePath $Pwsh.FilePath -ArgumentList $arguments -Name $Name -Environment $LsdOn
+            $p = Start-InNamespace -Namespace $Lab[$OnHost].Namespace -FilePath $Pwsh.FilePath -ArgumentList $arguments -Name $Name -Environment $LsdOn
             $p | Add-Member -NotePropertyName ReportPath -NotePropertyValue $report -PassThru
         }
 
@@ -154,6 +154,17 @@ $null = Receive-Job $job -ErrorAction SilentlyContinue
         $report.Killed | Should -BeFalse
         @($report.Errors).Count | Should -Be 0 -Because "$(@($report.Errors | ForEach-Object Id) -join ', ') $($report.StdErr)"
         $report.Status | Should -Be 'Completed'
+        $got = Get-FileSha256Map -Root (Join-Path $dest 'lanpayload')
+        $got.Keys | Should -Be $PublicHashes.Keys
+        foreach ($k in $PublicHashes.Keys) { $got[$k] | Should -Be $PublicHashes[$k] -Because $k }
+    }
+
+    It 'a second process on the seeder''s own host hears it too (both listen on port 6771) and gets every file' {
+        if ($LabSkip) { Set-ItResult -Skipped -Because $LabSkip; return }
+        $dest = Join-Path $Workspace 'a-public'
+        $report = Wait-DownloadChild -Process (Start-LabDownload -TorrentPath $PublicTorrent -Destination $dest -TimeoutSec 90 -Name 'a-public' -OnHost a) -WaitSec 180
+        $report.Killed | Should -BeFalse
+        $report.Status | Should -Be 'Completed' -Because "$(@($report.Errors | ForEach-Object Id) -join ', ') $($report.StdErr)"
         $got = Get-FileSha256Map -Root (Join-Path $dest 'lanpayload')
         $got.Keys | Should -Be $PublicHashes.Keys
         foreach ($k in $PublicHashes.Keys) { $got[$k] | Should -Be $PublicHashes[$k] -Because $k }

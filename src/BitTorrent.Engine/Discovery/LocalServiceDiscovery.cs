@@ -89,8 +89,16 @@ namespace BitTorrent.Discovery
                 else
                 {
                     if (LocalDiscoveryOptions.DisabledByEnvironment) return;
-                    if (_options.UseIpv4 && LsdChannel.OpenMulticast(ipv6: false, _options.InterfaceAddress) is LsdChannel v4) _channels.Add(v4);
-                    if (_options.UseIpv6 && LsdChannel.OpenMulticast(ipv6: true, _options.InterfaceAddress) is LsdChannel v6) _channels.Add(v6);
+                    try
+                    {
+                        if (_options.UseIpv4 && LsdChannel.OpenMulticast(ipv6: false, _options.InterfaceAddress) is LsdChannel v4) _channels.Add(v4);
+                        if (_options.UseIpv6 && LsdChannel.OpenMulticast(ipv6: true, _options.InterfaceAddress) is LsdChannel v6) _channels.Add(v6);
+                    }
+                    catch (Exception)
+                    {
+                        // Whatever this host's network stack does, the session goes on without local discovery (or
+                        // with the family that opened).
+                    }
                 }
                 if (_channels.Count == 0) return;
                 foreach (var channel in _channels) _receivers.Add(Task.Run(() => ReceiveLoopAsync(channel)));
