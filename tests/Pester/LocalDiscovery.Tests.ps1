@@ -77,12 +77,12 @@ Describe 'Local service discovery (BEP 14) between network namespaces' -Tag 'Nam
 
         function script:Start-LabDownload {
             <# Start-TorrentDownload (Invoke-DownloadChild.ps1: -NoTracker, no -Peer) in host b (or -OnHost), LSD on for it. #>
-            param([string] $TorrentPath, [string] $Destination, [int] $TimeoutSec, [switch] $NoLocalDiscovery, [string] $Name, [string] $OnHost = 'b')
+            param([string] $TorrentPath, [string] $Destination, [int] $TimeoutSec, [switch] $NoLocalDiscovery, [string] $Name, [string] $OnHost = 'b', [string] $Lsd = '1')
             $report = Join-Path $Workspace "$Name.json"
             $arguments = $Pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'TestSupport/Invoke-DownloadChild.ps1'),
                 '-TorrentPath', $TorrentPath, '-DestinationPath', $Destination, '-OutFile', $report, '-TimeoutSec', $TimeoutSec)
             if ($NoLocalDiscovery) { $arguments += '-NoLocalDiscovery' }
-            $p = Start-InNamespace -Namespace $Lab[$OnHost].Namespace -FilePath $Pwsh.FilePath -ArgumentList $arguments -Name $Name -Environment $LsdOn
+            $p = Start-InNamespace -Namespace $Lab[$OnHost].Namespace -FilePath $Pwsh.FilePath -ArgumentList $arguments -Name $Name -Environment @{ BITTORRENT_LSD = $Lsd }
             $p | Add-Member -NotePropertyName ReportPath -NotePropertyValue $report -PassThru
         }
 
@@ -170,12 +170,14 @@ $null = Receive-Job $job -ErrorAction SilentlyContinue
         foreach ($k in $PublicHashes.Keys) { $got[$k] | Should -Be $PublicHashes[$k] -Because $k }
     }
 
-    It 'a private torrent is neither announced nor found, and -NoLocalDiscovery finds no one' {
+    It 'a private torrent is neither announced nor found, and -NoLocalDiscovery or BITTORRENT_LSD=0 finds no one' {
         if ($LabSkip) { Set-ItResult -Skipped -Because $LabSkip; return }
-        # Both in host b at once; the seeder in host a has both torrents.
+        # All three in host b at once; the seeder in host a has both torrents.
         $private = Start-LabDownload -TorrentPath $PrivateTorrent -Destination (Join-Path $Workspace 'b-private') -TimeoutSec 15 -Name 'b-private'
         $off = Start-LabDownload -TorrentPath $PublicTorrent -Destination (Join-Path $Workspace 'b-off') -TimeoutSec 15 -NoLocalDiscovery -Name 'b-off'
-        foreach ($report in (Wait-DownloadChild -Process $private -WaitSec 120), (Wait-DownloadChild -Process $off -WaitSec 120)) {
+        $envOff = Start-LabDownload -TorrentPath $PublicTorrent -Destination (Join-Path $Workspace 'b-env-off') -TimeoutSec 15 -Lsd '0' -Name 'b-env-off'
+        foreach ($child in $private, $off, $envOff) {
+            $report = Wait-DownloadChild -Process $child -WaitSec 120
             $report.Killed | Should -BeFalse
             $report.Status | Should -Not -Be 'Completed'
             @($report.Errors | Where-Object { $_.Id -like 'NoPeersAvailable,*' }).Count | Should -Be 1 -Because "$(@($report.Errors | ForEach-Object Id) -join ', ')"
