@@ -2,7 +2,7 @@
 """A real libtorrent-rasterbar peer on loopback for the interop tests (run with /usr/bin/python3: Debian's
 python3-libtorrent is not importable from other interpreters).
 
-usage: lt_peer.py MODE TORRENT SAVE_DIR PORT [--timeout S] [--no-tracker] [--upload-limit BYTES_PER_S] [--peer IP:PORT] [--lsd]
+usage: lt_peer.py MODE TORRENT SAVE_DIR PORT [--timeout S] [--no-tracker] [--upload-limit BYTES_PER_S] [--peer IP:PORT]
   MODE seed    trust the data (seed_mode), print 'ready' once seeding, serve until killed or timeout
   MODE check   check the data on disk first, print 'ready {json}' with the pieces it has, then serve
   MODE leech   download; print one JSON line when complete (or when the timeout ends)
