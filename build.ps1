@@ -184,6 +184,10 @@ function Invoke-Test {
         & bash (Join-Path $RepoRoot 'tools/install-test-dependencies.sh') | Out-Host
         if ($LASTEXITCODE -ne 0) { Write-Warning 'Some interop dependencies could not be installed; the tests that need them will fail.' }
     }
+    # The tests must not multicast on this machine's real interfaces (BEP 14, later the DHT): off for every child
+    # process; the tests that run inside their own network namespaces turn it on for their own children only.
+    $env:BITTORRENT_LSD = '0'
+    $env:BITTORRENT_DHT = '0'
     $results = @()
     # Whatever one runner does (a crash, a summary that does not read), the closing line is printed and counts it.
     foreach ($runner in @(if (-not $SkipXunit) { 'Invoke-XunitTests' }; if (-not $SkipPester) { 'Invoke-PesterTests' })) {

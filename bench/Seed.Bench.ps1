@@ -56,6 +56,9 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+# Benchmarks run on loopback only: no local discovery (multicast) or DHT on the machine's interfaces.
+$env:BITTORRENT_LSD = '0'
+$env:BITTORRENT_DHT = '0'
 $ProgressPreference = 'SilentlyContinue'
 if ($OtherBenchArguments) { Write-Host "Seed bench: ignoring arguments for other benches: $($OtherBenchArguments -join ' ')" }
 $Seeder = @($Seeder | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })

@@ -34,6 +34,9 @@ param(
     [object[]] $OtherBenchArguments
 )
 $ErrorActionPreference = 'Stop'
+# Benchmarks run on loopback only: no local discovery (multicast) or DHT on the machine's interfaces.
+$env:BITTORRENT_LSD = '0'
+$env:BITTORRENT_DHT = '0'
 Set-StrictMode -Version 3.0
 if ($PSVersionTable.PSVersion.Major -ge 7) { $PSStyle.OutputRendering = 'PlainText' }
 $ProgressPreference = 'SilentlyContinue'

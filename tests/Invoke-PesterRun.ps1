@@ -14,6 +14,8 @@ $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
 $ProgressPreference = 'SilentlyContinue'
 Import-Module $PesterPath -Force
+# Run directly or through build.ps1, the suite never multicasts on the machine's interfaces (local discovery).
+if (-not $env:BITTORRENT_LSD) { $env:BITTORRENT_LSD = '0' }
 # 'Import-Module BitTorrent' in the tests resolves to the build output.
 $env:PSModulePath = $ModuleRoot + [IO.Path]::PathSeparator + $env:PSModulePath
 

@@ -12,6 +12,8 @@ done
 # Real proxies for tests/Pester/Proxy.Tests.ps1 (the tests start their own on loopback with their own configs).
 [ -x /usr/sbin/danted ] || need_apt+=("dante-server")
 [ -x /usr/bin/tinyproxy ] || need_apt+=("tinyproxy")
+# Network namespaces and bridges for tests/Pester/LocalDiscovery.Tests.ps1 (ip netns, ip link ... type bridge).
+command -v ip >/dev/null 2>&1 || need_apt+=("iproute2")
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-test-dependencies: missing ${need_apt[*]} and not root; install them with apt-get." >&2
@@ -26,7 +28,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && made_policy=1
   fi
   apt-get install -y -qq opentracker aria2 transmission-cli transmission-daemon qbittorrent-nox \
-    python3-libtorrent mktorrent time dante-server tinyproxy >/dev/null
+    python3-libtorrent mktorrent time dante-server tinyproxy iproute2 >/dev/null
   status=$?
   [ "$made_policy" -eq 1 ] && rm -f /usr/sbin/policy-rc.d
   [ "$status" -eq 0 ] || exit 1

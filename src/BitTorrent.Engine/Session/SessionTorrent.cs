@@ -17,6 +17,9 @@ namespace BitTorrent.Session
         private TorrentState _state = TorrentState.Queued;
         private TorrentDownload? _download;
         private DownloadStatus? _lastStatus;
+        /// <summary>Peers a discovery source found while no run was on (queued, paused), for the next run.</summary>
+        private readonly System.Collections.Generic.List<System.Net.IPEndPoint> _pendingPeers = new System.Collections.Generic.List<System.Net.IPEndPoint>();
+        private const int MostPendingPeers = 200;
 
         internal SessionTorrent(TorrentInfo torrent, string destination, DownloadOptions options, long order)
         {
@@ -91,6 +94,11 @@ namespace BitTorrent.Session
                 _download = download;
                 RunCancel = cancel;
                 _state = TorrentState.Checking;
+                if (_pendingPeers.Count > 0)
+                {
+                    download.AddPeers(_pendingPeers.ToArray());
+                    _pendingPeers.Clear();
+                }
             }
         }
 
@@ -121,12 +129,22 @@ namespace BitTorrent.Session
 
         internal void Finish(RunOutcome outcome) => _finished.TrySetResult(outcome);
 
-        /// <summary>Peers from a discovery source: given to the run in progress, if any.</summary>
+        /// <summary>Peers from a discovery source: given to the run in progress, or kept (bounded) for the next one, since
+        /// a source such as local discovery may not tell us again for minutes.</summary>
         internal void AddPeers(System.Collections.Generic.IEnumerable<System.Net.IPEndPoint> peers)
         {
             TorrentDownload? download;
-            lock (_sync) download = _download;
-            download?.AddPeers(peers);
+            lock (_sync)
+            {
+                download = _download;
+                if (download is null)
+                {
+                    foreach (var peer in peers)
+                        if (_pendingPeers.Count < MostPendingPeers && !_pendingPeers.Contains(peer)) _pendingPeers.Add(peer);
+                    return;
+                }
+            }
+            download.AddPeers(peers);
         }
 
         /// <summary>An incoming connection the listener routed here: the run in progress takes it, else it is closed.</summary>

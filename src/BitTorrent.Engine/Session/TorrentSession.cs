@@ -29,6 +29,8 @@ namespace BitTorrent.Session
         private readonly TimeProvider _time;
         private readonly TorrentServices _services;
         private readonly PeerListener? _listener;
+        /// <summary>The sources of <see cref="TorrentSessionOptions.Discovery"/>, and local discovery when it is on.</summary>
+        private readonly IReadOnlyList<IPeerDiscovery> _discovery;
         private readonly Dictionary<string, SessionTorrent> _torrents = new Dictionary<string, SessionTorrent>(StringComparer.Ordinal);
         private readonly CancellationTokenSource _stopAll = new CancellationTokenSource();
         private readonly SemaphoreSlim _wake = new SemaphoreSlim(0);
@@ -62,7 +64,8 @@ namespace BitTorrent.Session
                 TrackerOptions = _options.Proxy is null && _options.BindAddress is null ? null
                     : new Trackers.TrackerClientOptions { Proxy = _options.Proxy, BindAddress = _options.BindAddress },
             };
-            foreach (var source in _options.Discovery) source.Start(ListenPort);
+            _discovery = DiscoverySources(_options, _time);
+            foreach (var source in _discovery) source.Start(ListenPort);
             _scheduler = Task.Run(ScheduleLoopAsync);
         }
 
@@ -81,6 +84,9 @@ namespace BitTorrent.Session
 
         /// <summary>What each torrent of the session is lent: identity, event stream, announced port.</summary>
         public TorrentServices Services => _services;
+
+        /// <summary>The peer sources in use: the options' and local discovery when it is on.</summary>
+        internal IReadOnlyList<IPeerDiscovery> DiscoverySourcesInUse => _discovery;
 
         /// <summary>The torrents, in the order added.</summary>
         public IReadOnlyList<SessionTorrent> Torrents
@@ -118,7 +124,16 @@ namespace BitTorrent.Session
                 _torrents.Add(torrent.InfoHash, added);
             }
             _listener?.Register(torrent.InfoHash, torrent.PieceCount, added.AcceptAsync);
-            foreach (var source in _options.Discovery) source.Add(torrent, peers => added.AddPeers(peers));
+            foreach (var source in _discovery)
+            {
+                string name = source is Discovery.LocalServiceDiscovery ? "Local discovery" : source.GetType().Name;
+                source.Add(torrent, peers =>
+                {
+                    added.AddPeers(peers);
+                    Events.Publish(new EngineEvent(EngineEventKind.PeersDiscovered, EventSeverity.Verbose, $"{name} gave {peers.Count} peer(s).")
+                        { InfoHash = torrent.InfoHash, TorrentName = torrent.Name, Count = peers.Count });
+                });
+            }
             Publish(EngineEventKind.TorrentAdded, EventSeverity.Verbose, "Added to the session.", torrent);
             _wake.Release();
             return added;
@@ -166,7 +181,7 @@ namespace BitTorrent.Session
                 torrent.RunCancel?.Cancel();
             }
             _listener?.Unregister(torrent.InfoHash);
-            foreach (var source in _options.Discovery) source.Remove(torrent.InfoHash);
+            foreach (var source in _discovery) source.Remove(torrent.InfoHash);
             if (run is not null) await run.ConfigureAwait(false);
             // Never ran, or paused: finished now, as stopped.
             if (!torrent.Finished.IsCompleted)
@@ -257,6 +272,25 @@ namespace BitTorrent.Session
             return TcpPeerConnector.Instance;
         }
 
+        /// <summary>The options' sources, and BEP 14 local discovery when asked for, not turned off by BITTORRENT_LSD=0,
+        /// and the session listens somewhere other hosts can reach (a peer told a loopback-only port could not call).</summary>
+        private static IReadOnlyList<IPeerDiscovery> DiscoverySources(TorrentSessionOptions options, TimeProvider time)
+        {
+            var listen = options.ListenAddress;
+            if (!options.LocalDiscovery || Discovery.LocalDiscoveryOptions.DisabledByEnvironment || listen is null || IPAddress.IsLoopback(listen))
+                return options.Discovery;
+            bool anyAddress = listen.Equals(IPAddress.Any) || listen.Equals(IPAddress.IPv6Any);
+            var lsd = new Discovery.LocalServiceDiscovery(new Discovery.LocalDiscoveryOptions
+            {
+                Time = time,
+                InterfaceAddress = anyAddress ? null : listen,
+                // Announcing an IPv6 group for a port that only listens on IPv4 (or the other way) would send callers nowhere.
+                UseIpv4 = anyAddress || listen.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork,
+                UseIpv6 = listen.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6,
+            });
+            return options.Discovery.Append(lsd).ToList();
+        }
+
         private static RateLimiter? Limiter(long own, RateLimiter? session) =>
             own <= 0 ? session : session is null ? new RateLimiter(own) : new RateLimiter(own, session);
 
@@ -290,7 +324,7 @@ namespace BitTorrent.Session
                 t.Finish(t.LastRun is null ? RunOutcome.NotStarted(t.Torrent, t.Destination) : RunOutcome.Stopped(t.LastRun));
             }
             _listener?.Dispose();
-            foreach (var source in _options.Discovery)
+            foreach (var source in _discovery)
             {
                 try { source.Dispose(); } catch (Exception) { /* a source's trouble must not stop the others' */ }
             }

@@ -46,6 +46,11 @@ namespace BitTorrent.Session
         /// <summary>Peer sources besides the trackers (see <see cref="IPeerDiscovery"/>: the DHT node and local
         /// discovery will be two of them). The session starts, feeds and disposes them.</summary>
         public IReadOnlyList<IPeerDiscovery> Discovery { get; init; } = Array.Empty<IPeerDiscovery>();
+
+        /// <summary>BEP 14 local service discovery: announce the public torrents on the LAN multicast groups and take
+        /// the peers other hosts announce there. Off by default for the engine (the cmdlets turn it on); ignored when
+        /// the environment variable BITTORRENT_LSD is 0, when the session does not listen, or listens on loopback only.</summary>
+        public bool LocalDiscovery { get; init; }
     }
 
     /// <summary>A torrent's own rate caps, under the session's (bytes pass when both allow them). 0: no cap of its own.</summary>

@@ -46,6 +46,12 @@ namespace BitTorrent.PowerShell.Infrastructure
         [Parameter]
         public SwitchParameter NoTracker { get; set; }
 
+        /// <summary>Do not announce the torrents on the local network or take peers from it (BEP 14 local service
+        /// discovery; private torrents never use it). The environment variable BITTORRENT_LSD=0 turns it off for the
+        /// whole process.</summary>
+        [Parameter]
+        public SwitchParameter NoLocalDiscovery { get; set; }
+
         /// <summary>TCP port to accept peers on (0: a free port).</summary>
         [Parameter]
         [ValidateRange(0, 65535)]
@@ -133,6 +139,7 @@ namespace BitTorrent.PowerShell.Infrastructure
                 UploadRateLimit = UploadRateLimit,
                 DownloadRateLimit = DownloadRateLimit,
                 MaxActiveTorrents = ThrottleLimit,
+                LocalDiscovery = !NoLocalDiscovery,
             };
         }
 

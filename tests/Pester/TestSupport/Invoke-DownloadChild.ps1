@@ -10,7 +10,8 @@ param(
     [Parameter(Mandatory)] [string] $OutFile,
     [string] $PeerList = '',   # comma-separated (pwsh -File passes no arrays)
     [int] $TimeoutSec = 60,
-    [int] $MaxPeers = 50
+    [int] $MaxPeers = 50,
+    [switch] $NoLocalDiscovery
 )
 $ErrorActionPreference = 'Stop'
 Import-Module BitTorrent
@@ -21,6 +22,7 @@ $result = $null
 $watch = [Diagnostics.Stopwatch]::StartNew()
 $arguments = @{ LiteralPath = $TorrentPath; DestinationPath = $DestinationPath; NoTracker = $true; TimeoutSec = $TimeoutSec; MaxPeers = $MaxPeers }
 if ($PeerList) { $arguments.Peer = $PeerList -split ',' }
+if ($NoLocalDiscovery) { $arguments.NoLocalDiscovery = $true }
 Start-TorrentDownload @arguments -Verbose -ErrorAction SilentlyContinue -ErrorVariable +err 4>&1 3>&1 | ForEach-Object {
     if ($_ -is [System.Management.Automation.VerboseRecord]) { $verbose.Add($_.Message) }
     elseif ($_ -is [System.Management.Automation.WarningRecord]) { $warnings.Add($_.Message) }

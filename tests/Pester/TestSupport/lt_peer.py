@@ -7,6 +7,8 @@ usage: lt_peer.py MODE TORRENT SAVE_DIR PORT [--timeout S] [--no-tracker] [--upl
   MODE check   check the data on disk first, print 'ready {json}' with the pieces it has, then serve
   MODE leech   download; print one JSON line when complete (or when the timeout ends)
 Internet features are off (DHT, LSD, UPnP, NAT-PMP, uTP); it listens on 127.0.0.1 only.
+  --lsd        local service discovery (BEP 14) on, listening on every interface: only inside a network namespace
+               the test made, where multicast reaches nothing else
 """
 import json, sys, time
 import libtorrent as lt
@@ -14,9 +16,10 @@ import libtorrent as lt
 mode, torrent, save, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 timeout = float(sys.argv[sys.argv.index("--timeout") + 1]) if "--timeout" in sys.argv else 300
 upload_limit = int(sys.argv[sys.argv.index("--upload-limit") + 1]) if "--upload-limit" in sys.argv else 0
+lsd = "--lsd" in sys.argv
 ses = lt.session({
-    "listen_interfaces": f"127.0.0.1:{port}",
-    "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+    "listen_interfaces": f"0.0.0.0:{port},[::]:{port}" if lsd else f"127.0.0.1:{port}",
+    "enable_dht": False, "enable_lsd": lsd, "enable_upnp": False, "enable_natpmp": False,
     "enable_outgoing_utp": False, "enable_incoming_utp": False,
     "allow_multiple_connections_per_ip": True, "alert_mask": 0,
     "announce_to_all_trackers": True, "announce_to_all_tiers": True,
