@@ -39,13 +39,16 @@ Describe 'Peer exchange (BEP 11) with libtorrent' -Tag Interop {
         $hidden = Start-LibtorrentPexPeer -Mode Seed -TorrentPath $TorrentPath -SavePath $hiddenData -Address 127.0.0.2 -LogDir $Workspace
         $middle = Start-LibtorrentPexPeer -Mode Leech -TorrentPath $TorrentPath -SavePath (Join-Path $Workspace 'middle') -Address 127.0.0.3 `
             -ConnectTo $hidden.EndPoint -DownloadLimit 2000 -LogDir $Workspace
+        # Past the handshakes (it knows the seed's client name): else libtorrent leaves the seed out of the first list
+        # it sends us, and we learn of it only from the next message, a minute later.
         Wait-Until -TimeoutSec 60 -Because 'the libtorrent leecher to be connected to the hidden seed' -Condition {
             $s = Get-LibtorrentPexStatus $middle
-            $s -and @($s.peers | Where-Object { $_.ip -eq '127.0.0.2' -and $_.port -eq $hidden.Port -and $_.outgoing }).Count -eq 1
+            $s -and @($s.peers | Where-Object { $_.ip -eq '127.0.0.2' -and $_.port -eq $hidden.Port -and $_.outgoing -and $_.client }).Count -eq 1
         }
 
         $destination = Join-Path $Workspace 'learn'
-        # libtorrent sends its first PEX message a tick after our extended handshake; -TimeoutSec bounds the wait.
+        # libtorrent sends its first PEX message a tick after our extended handshake (its next one a minute later):
+        # -TimeoutSec bounds the wait.
         $records = @(Start-TorrentDownload -LiteralPath $TorrentPath -DestinationPath $destination -Peer $middle.EndPoint -NoTracker `
                 -ListenAddress 127.0.0.1 -TimeoutSec 120 -Verbose 4>&1)
         $result = @($records | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
