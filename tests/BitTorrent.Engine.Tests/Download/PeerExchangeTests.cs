@@ -97,6 +97,31 @@ public class PeerExchangeTests
     }
 
     [Fact]
+    public async Task An_ipv6_peer_goes_in_added6_with_its_flags_and_an_ipv4_one_in_added()
+    {
+        var torrent = Small();
+        await using var recipient = new ScriptedPexPeer(torrent, tag: "recv");
+        await using var v6 = new ScriptedPexPeer(torrent, IPAddress.IPv6Loopback, seed: true, pex: false, tag: "six") { Choking = true };
+        await using var v4 = new ScriptedPexPeer(torrent, IPAddress.Parse("127.0.0.2"), pex: false, tag: "four");
+        // The seed keeps us choked: the download must not finish (and end the run) before the second message.
+        await using var leecher = new Leecher(torrent, new MemoryDisk(torrent.Info), Patient)
+            .Start(recipient.EndPoint!, v4.EndPoint!);
+        await leecher.WaitForAsync(s => s.ConnectedPeers == 2, "two peers to be connected");
+        await AdvanceUntilAsync(leecher, () => recipient.PexReceived.Count == 1, 5, "a first ut_pex message");
+        var first = Assert.Single(recipient.PexReceived);
+        Assert.Equal(new[] { new PexPeer(v4.EndPoint!, PexFlags.Reachable) }, first.Added);
+
+        leecher.Download.AddPeers(new[] { v6.EndPoint! });
+        await leecher.Until(() => { leecher.Download.Nudge(); return leecher.Download.GetStatus().ConnectedPeers == 3; }, "the IPv6 peer to be connected");
+        await leecher.Until(() => v6.Received.Contains("2"), "the download to be interested in the IPv6 seed (its pieces known)");
+        await leecher.AdvanceAsync(TimeSpan.FromSeconds(60));
+        await leecher.Until(() => recipient.PexReceived.Count == 2, "the second message");
+        var second = recipient.PexReceived.ToArray()[1];
+        Assert.Equal(new[] { new PexPeer(v6.EndPoint!, PexFlags.Reachable | PexFlags.Seed) }, second.Added);
+        Assert.Empty(second.Dropped);
+    }
+
+    [Fact]
     public async Task A_peer_learnt_only_through_pex_is_dialled_and_the_data_comes_from_it()
     {
         var torrent = Small();

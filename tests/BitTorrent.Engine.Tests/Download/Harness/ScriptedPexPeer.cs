@@ -54,6 +54,8 @@ internal sealed class ScriptedPexPeer : IAsyncDisposable
     }
 
     public bool Seed { get; }
+    /// <summary>A seed that keeps the download choked (it has everything and gives nothing).</summary>
+    public bool Choking { get; init; }
     public bool Pex { get; }
     public int? ListenPort { get; }
     public string Tag { get; }
@@ -116,7 +118,7 @@ internal sealed class ScriptedPexPeer : IAsyncDisposable
             if (Pex) ext.Extensions[ExtensionNames.UtPex] = OurPexId;
             await WriteAsync(Frame(20, new byte[] { 0 }.Concat(ext.Encode()).ToArray()), token);
             await WriteAsync(Frame(Seed ? (byte)14 : (byte)15), token);   // have all / have none
-            if (Seed) await WriteAsync(Frame(1), token);                     // unchoke
+            if (Seed && !Choking) await WriteAsync(Frame(1), token);         // unchoke
             var prefix = new byte[4];
             while (true)
             {
