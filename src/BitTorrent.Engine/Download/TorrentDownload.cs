@@ -371,6 +371,12 @@ namespace BitTorrent.Download
             get { using (_ctx.Lock.Enter()) return _ctx.BlocksReceivedInPlace; }
         }
 
+        /// <summary>Peer exchange counters (tests): messages sent and received, peers learnt, entries left out.</summary>
+        internal (int Sent, int Received, int Learnt, int Ignored) PexCounters
+        {
+            get { using (_ctx.Lock.Enter()) return (_ctx.Pex.MessagesSent, _ctx.Pex.MessagesReceived, _ctx.Pex.PeersLearnt, _ctx.Pex.EntriesIgnored); }
+        }
+
         /// <summary>Makes the run loop look at the clock now (tests, after advancing a fake clock).</summary>
         internal void Nudge() => Wake();
 
@@ -381,6 +387,7 @@ namespace BitTorrent.Download
                 _rate = _rate == 0 ? _ctx.RateWindow / seconds : 0.5 * (_ctx.RateWindow / seconds) + 0.5 * _rate;
                 _ctx.RateWindow = 0;
                 _connections.Tick(now, seconds);
+                _ctx.Pex.Tick();
                 _requests.FillAllRequests();
                 _uploads.Tick(now);
             }

@@ -37,6 +37,8 @@ namespace BitTorrent.Events
         // Trackers
         TrackerFailed,
         PeersDiscovered,
+        /// <summary>Peers learnt by peer exchange (BEP 11) from the peer named; Count is how many are new.</summary>
+        PeersExchanged,
 
         // Peers
         PeerConnected,

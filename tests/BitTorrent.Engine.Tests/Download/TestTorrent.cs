@@ -20,7 +20,7 @@ namespace BitTorrent.Tests.Download
 
         /// <param name="files">Path inside the torrent ('/'-separated) and length; a single entry without '/' and
         /// <paramref name="multi"/> false makes a single-file torrent.</param>
-        public static TestTorrent Create(string name, int pieceLength, (string Path, int Length)[] files, bool multi = true, int seed = 1)
+        public static TestTorrent Create(string name, int pieceLength, (string Path, int Length)[] files, bool multi = true, int seed = 1, bool isPrivate = false)
         {
             var random = new Random(seed);
             long total = files.Sum(f => (long)f.Length);
@@ -54,6 +54,7 @@ namespace BitTorrent.Tests.Download
             {
                 info.Set("length", new BInteger(total));
             }
+            if (isPrivate) info.Set("private", new BInteger(1));
             var root = new BDictionary();
             root.Set("info", info);
             return new TestTorrent(TorrentParser.Parse(BencodeEncoder.Encode(root)), payload);

@@ -9,6 +9,7 @@ Set-StrictMode -Version 3.0
 $script:Started = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
 $script:LtPeerScript = Join-Path $PSScriptRoot 'lt_peer.py'
 $script:LtHashScript = Join-Path $PSScriptRoot 'lt_hash.py'
+$script:LtPexPeerScript = Join-Path $PSScriptRoot 'lt_pex_peer.py'
 $script:Python = '/usr/bin/python3'   # Debian's python3-libtorrent imports only with the system interpreter
 
 # Ports handed out by this process, never handed out twice.
@@ -384,6 +385,47 @@ function Start-LibtorrentPeer {
     $p
 }
 
+function Start-LibtorrentPexPeer {
+    <#
+        A python3-libtorrent peer with peer exchange ON (tests/Pester/TestSupport/lt_pex_peer.py), listening on and
+        connecting from its own 127.0.0.x -Address. Seed: trusts the data and never dials out. Leech: downloads, dialling
+        -ConnectTo until connected; -DownloadLimit (bytes per second) keeps it from having anything to give for the
+        length of a test. Returns the process (with Port, EndPoint) once it printed 'ready'. Get-LibtorrentPexStatus
+        reads what it reports every half second.
+    #>
+    param(
+        [Parameter(Mandatory)] [ValidateSet('Seed', 'Leech')] [string] $Mode,
+        [Parameter(Mandatory)] [string] $TorrentPath,
+        [Parameter(Mandatory)] [string] $SavePath,
+        [Parameter(Mandatory)] [string] $Address,
+        [int] $Port = 0,
+        [string] $ConnectTo,
+        [long] $DownloadLimit = 0,
+        [int] $TimeoutSec = 600,
+        [string] $LogDir = $SavePath
+    )
+    if ($Port -eq 0) { $Port = Get-FreePort }
+    $arguments = @($script:LtPexPeerScript, $Mode.ToLowerInvariant(), $TorrentPath, $SavePath, $Address, $Port, '--timeout', $TimeoutSec)
+    if ($ConnectTo) { $arguments += @('--peer', $ConnectTo) }
+    if ($DownloadLimit -gt 0) { $arguments += @('--download-limit', $DownloadLimit) }
+    $p = Start-InteropProcess -FilePath $script:Python -ArgumentList $arguments -LogDir $LogDir -Name "libtorrent-pex-$Mode-$Port"
+    Wait-Until -TimeoutSec 60 -Because "libtorrent ($Mode, PEX on) at ${Address}:$Port to be ready" -Condition {
+        if ($p.HasExited) { throw "lt_pex_peer.py exited: $(Read-InteropLog $p -StdErr)" }
+        (Read-InteropLog $p) -match '(?m)^ready '
+    }
+    $p | Add-Member -NotePropertyName Port -NotePropertyValue $Port -PassThru |
+        Add-Member -NotePropertyName EndPoint -NotePropertyValue "${Address}:$Port" -PassThru
+}
+
+function Get-LibtorrentPexStatus {
+    <# The last status a Start-LibtorrentPexPeer process reported: seconds, pieces, uploaded (payload bytes in all) and
+       peers (ip, port, client, up, down, outgoing). #>
+    param([Parameter(Mandatory)] $Process)
+    $line = (Read-InteropLog $Process) -split "`n" | Where-Object { $_ -like 'status *' } | Select-Object -Last 1
+    if (-not $line) { return $null }
+    $line.Substring(7) | ConvertFrom-Json
+}
+
 function Start-Aria2Seeder {
     <#
         aria2c seeding existing data (-V verifies it first), DHT/LPD/PEX off, listening on 127.0.0.1:Port. Several
@@ -672,6 +714,6 @@ function Get-FileSha256Map {
 
 Export-ModuleMember -Function Get-FreePort, Wait-Until, Start-BackgroundCommand, Stop-BackgroundCommand, Stop-WhileHashing, New-InteropWorkspace, New-RandomFile, New-TestPayload,
     New-MkTorrent, Get-ReferenceInfoHash, Start-InteropProcess, Read-InteropLog, Stop-InteropProcess, Start-OpenTracker,
-    Test-TcpPort, Test-ProcessListening, Start-LibtorrentPeer, Start-Aria2Seeder, Start-TransmissionSeeder, Start-QBittorrentSeeder,
+    Test-TcpPort, Test-ProcessListening, Start-LibtorrentPeer, Start-LibtorrentPexPeer, Get-LibtorrentPexStatus, Start-Aria2Seeder, Start-TransmissionSeeder, Start-QBittorrentSeeder,
     Start-TransmissionLeecher, Wait-TransmissionComplete, Start-QBittorrentLeecher,
     Get-PwshCommand, Get-FileSha256Map, Invoke-LibtorrentTool, Start-ModuleSeeder

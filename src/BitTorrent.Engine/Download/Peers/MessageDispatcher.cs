@@ -112,6 +112,7 @@ namespace BitTorrent.Download
                         break;
                     case PeerMessageId.Extended:
                         if (m.ExtendedId == 0) OnExtendedHandshake(s, m.Payload.Span);
+                        else if (m.ExtendedId == ExtensionIds.UtPex) _ctx.Pex.OnMessage(s, m.Payload.Span);
                         break;
                 }
                 return true;
@@ -127,7 +128,9 @@ namespace BitTorrent.Download
         {
             try
             {
-                s.OnExtendedHandshake(ExtendedHandshake.Decode(payload), _ctx.Options.MaxRequestQueue);
+                var handshake = ExtendedHandshake.Decode(payload);
+                s.OnExtendedHandshake(handshake, _ctx.Options.MaxRequestQueue);
+                _ctx.Pex.OnExtendedHandshake(s, handshake);
             }
             catch (PeerProtocolException)
             {

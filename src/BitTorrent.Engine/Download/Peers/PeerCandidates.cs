@@ -31,6 +31,49 @@ namespace BitTorrent.Download
             if (!_byKey.ContainsKey(key)) _byKey[key] = new PeerCandidate(endPoint, key) { Explicit = explicitPeer };
         }
 
+        /// <summary>Most peers learnt by peer exchange known at once: what a PEX message says is unchecked, so it may
+        /// not grow the table without bound (trackers' and the user's peers do not count against it).</summary>
+        public const int MaxFromPex = 300;
+
+        /// <summary>Peers learnt by peer exchange and still known.</summary>
+        public int FromPexCount { get; private set; }
+
+        /// <summary>Adds peers learnt by peer exchange (BEP 11) that are not known yet, while there is room (see
+        /// <see cref="MaxFromPex"/>; learnt peers that could not be reached twice make room). A seed does not dial
+        /// the ones flagged as seeds. Returns the endpoints added.</summary>
+        public List<IPEndPoint> AddFromPex(IEnumerable<(IPEndPoint EndPoint, bool Seed)> peers)
+        {
+            _lock.AssertHeld();
+            var added = new List<IPEndPoint>();
+            bool pruned = false;
+            foreach (var (endPoint, seed) in peers)
+            {
+                var key = KeyOf(endPoint);
+                if (_byKey.ContainsKey(key)) continue;
+                if (FromPexCount >= MaxFromPex)
+                {
+                    // Once per batch: a flood of new addresses must not rescan the table for each one.
+                    if (pruned || !ForgetUnreachableFromPex()) break;
+                    pruned = true;
+                    if (FromPexCount >= MaxFromPex) break;
+                }
+                _byKey[key] = new PeerCandidate(endPoint, key) { FromPex = true, KnownSeed = seed };
+                FromPexCount++;
+                added.Add(endPoint);
+            }
+            return added;
+        }
+
+        /// <summary>Forgets learnt peers that failed twice and are not being dialled: made-up addresses must not keep
+        /// the room for learnt peers full for good. False if none was forgotten.</summary>
+        private bool ForgetUnreachableFromPex()
+        {
+            var stale = _byKey.Values.Where(c => c.FromPex && c.Failures >= 2 && !c.Connecting && !c.Connected && !c.Banned).Select(c => c.Key).ToList();
+            foreach (var key in stale) _byKey.Remove(key);
+            FromPexCount -= stale.Count;
+            return stale.Count > 0;
+        }
+
         public bool IsBanned(string key) => _byKey.TryGetValue(key, out var known) && known.Banned;
 
         /// <summary>The candidate for a peer that called us (made if new: such a peer is never dialled back).</summary>
@@ -114,6 +157,8 @@ namespace BitTorrent.Download
         public IPEndPoint EndPoint { get; }
         public string Key { get; }
         public bool Explicit { get; set; }
+        /// <summary>Learnt by peer exchange (counts against <see cref="PeerCandidates.MaxFromPex"/>).</summary>
+        public bool FromPex { get; set; }
         /// <summary>Known only because it connected to us: never dialled back.</summary>
         public bool Incoming { get; set; }
         public bool Connecting { get; set; }

@@ -198,6 +198,8 @@ namespace BitTorrent.Download
             if (session.SupportsExtensions)
             {
                 var ext = new ExtendedHandshake { ClientName = ClientIdentity.ClientName, RequestQueueLength = Options.MaxUploadQueue };
+                // ut_pex (BEP 11), never for a private torrent (BEP 27). The meta work's CreateLocal does this in full.
+                if (_ctx.Pex.Enabled) ext.Extensions[ExtensionNames.UtPex] = ExtensionIds.UtPex;
                 session.Send(PeerMessage.Extended(0, ext.Encode()));
             }
             if (have.Count == 0)

@@ -15,12 +15,13 @@ internal sealed class Leecher : IAsyncDisposable
     private readonly List<EngineEvent> _events = new();
     private Task<DownloadResult>? _run;
 
-    public Leecher(TestTorrent torrent, MemoryDisk disk, DownloadOptions? options = null, FakeTimeProvider? clock = null)
+    /// <param name="listenPort">The listen port the download believes it announces (nothing listens there).</param>
+    public Leecher(TestTorrent torrent, MemoryDisk disk, DownloadOptions? options = null, FakeTimeProvider? clock = null, int listenPort = 0)
     {
         Torrent = torrent;
         Disk = disk;
         Clock = clock ?? new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var services = new TorrentServices { Clock = Clock, StorageFactory = (_, _, _) => disk.Open() };
+        var services = new TorrentServices { Clock = Clock, StorageFactory = (_, _, _) => disk.Open(), ListenPort = listenPort };
         Download = new TorrentDownload(torrent.Info, Path.Combine(Path.GetTempPath(), "bt-unused-" + Guid.NewGuid().ToString("N")[..8]),
             (options ?? new DownloadOptions()) with { UseTrackers = false }, services);
     }
