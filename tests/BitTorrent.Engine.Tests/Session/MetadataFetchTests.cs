@@ -1,0 +1,215 @@
+using System.Net;
+using System.Net.Sockets;
+using BitTorrent.Download;
+using BitTorrent.Events;
+using BitTorrent.Metainfo;
+using BitTorrent.Session;
+using BitTorrent.Wire;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace BitTorrent.Tests.Session;
+
+/// <summary>TorrentSession.FetchMetadataAsync against scripted peers on real loopback sockets: honest, lying,
+/// rejecting, pushing and impossible ones (BEP 9 ut_metadata over BEP 10).</summary>
+public class MetadataFetchTests
+{
+    /// <summary>A torrent whose info dictionary is a little over 3 blocks (3000 pieces × 20 bytes of hashes), with
+    /// its magnet link (trackers and a web seed, to see them carried into the result).</summary>
+    private static (TorrentInfo Torrent, byte[] Metadata, MagnetUri Magnet) MakeTorrent()
+    {
+        var (torrent, _) = SessionFixture.MakeTorrent("fetched.bin", 3000 * 1024, 1024, seed: 11, dataFolder: null);
+        var magnet = MagnetUri.Create(torrent.InfoHashBytes, "the magnet's name",
+            trackers: new[] { "http://127.0.0.1:1/announce", "udp://127.0.0.1:1" }, webSeeds: new[] { "http://127.0.0.1:1/ws/" });
+        return (torrent, torrent.RawInfo.ToArray(), magnet);
+    }
+
+    private static MetadataFetchOptions Options(params ScriptedMetadataPeer[] peers)
+    {
+        // NoTracker: the magnet's trackers are dead addresses here, only the scripted peers are asked.
+        var options = new MetadataFetchOptions { NoTracker = true, Timeout = TimeSpan.FromSeconds(60) };
+        foreach (var p in peers) options.Peers.Add(p.EndPoint);
+        return options;
+    }
+
+    private static List<EngineEvent> Drain(TorrentSession session, List<EngineEvent>? into = null)
+    {
+        into ??= new List<EngineEvent>();
+        while (session.Events.TryRead(out var e)) into.Add(e);
+        return into;
+    }
+
+    private static async Task<EngineEvent> WaitForEventAsync(TorrentSession session, List<EngineEvent> seen, Func<EngineEvent, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var found = Drain(session, seen).FirstOrDefault(condition);
+            if (found is not null) return found;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what}; events: " + string.Join(", ", seen.Select(e => e.Tag)));
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task Fetches_the_metadata_from_two_peers_and_builds_the_torrent_with_the_magnets_trackers()
+    {
+        var (torrent, metadata, magnet) = MakeTorrent();
+        Assert.Equal(4, UtMetadataMessage.BlockCount(metadata.Length));
+        // Both hold their answers until both have been asked: the blocks are spread over the two.
+        await using var a = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Hold);
+        await using var b = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Hold);
+        await using var session = new TorrentSession();
+        var fetch = session.FetchMetadataAsync(magnet, Options(a, b), CancellationToken.None);
+        await SessionFixture.WaitForAsync(() => !a.Requests.IsEmpty && !b.Requests.IsEmpty, "both peers to be asked for blocks", 30);
+        a.Release();
+        b.Release();
+        var fetched = await fetch.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(a.BlocksSent > 0 && b.BlocksSent > 0, $"blocks sent: {a.BlocksSent} and {b.BlocksSent}");
+        Assert.Equal(torrent.InfoHash, fetched.InfoHash);
+        Assert.True(metadata.AsSpan().SequenceEqual(fetched.RawInfo.Span));
+        Assert.Equal(torrent.Name, fetched.Name);                    // the dictionary's name wins over dn
+        Assert.Equal(torrent.PieceCount, fetched.PieceCount);
+        Assert.Equal(new[] { "http://127.0.0.1:1/announce", "udp://127.0.0.1:1" }, fetched.Trackers);
+        Assert.Equal(2, fetched.TrackerTiers.Count);                  // one tier each, as libtorrent makes them
+        Assert.Equal(new[] { "http://127.0.0.1:1/ws/" }, fetched.WebSeeds);
+        // We told the peers our ut_metadata id and asked for nothing we did not need (each block once or twice).
+        Assert.Equal(ExtensionIds.UtMetadata, a.TheirHandshake!.Extensions[ExtensionNames.UtMetadata]);
+        Assert.Null(a.TheirHandshake.MetadataSize);
+        Assert.All(a.Requests.Concat(b.Requests), p => Assert.InRange(p, 0, 3));
+        var events = Drain(session);
+        var received = Assert.Single(events, e => e.Kind == EngineEventKind.MetadataReceived);
+        Assert.Equal(metadata.Length, received.Count);
+        Assert.Equal(torrent.InfoHash, received.InfoHash);
+    }
+
+    [Fact]
+    public async Task A_peer_whose_metadata_does_not_hash_is_banned_and_the_metadata_comes_from_the_honest_one()
+    {
+        var (torrent, metadata, magnet) = MakeTorrent();
+        await using var liar = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Corrupt);
+        await using var honest = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Hold);
+        await using var session = new TorrentSession();
+        var fetch = session.FetchMetadataAsync(magnet, Options(liar, honest), CancellationToken.None);
+        var seen = new List<EngineEvent>();
+        // The honest peer holds its answers until the liar's blocks have failed the check.
+        var banned = await WaitForEventAsync(session, seen, e => e.Kind == EngineEventKind.PeerBanned, "the liar to be banned");
+        honest.Release();
+        var fetched = await fetch.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(torrent.InfoHash, fetched.InfoHash);
+        Assert.True(metadata.AsSpan().SequenceEqual(fetched.RawInfo.Span));
+        Assert.Equal((liar.Key, PeerCloseReason.Banned), (banned.Peer, banned.Reason));
+        Drain(session, seen);
+        Assert.Contains(seen, e => e.Kind == EngineEventKind.MetadataHashFailed);
+        Assert.DoesNotContain(seen, e => e.Kind == EngineEventKind.PeerBanned && e.Peer == honest.Key);
+        Assert.Equal(1, liar.Connections);                            // never dialled again
+    }
+
+    [Theory]
+    [InlineData(20_000_000L)]
+    [InlineData(-5L)]
+    public async Task A_peer_with_an_impossible_metadata_size_is_dropped(long size)
+    {
+        var (torrent, metadata, magnet) = MakeTorrent();
+        await using var bad = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Honest, advertisedSize: size);
+        await using var honest = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Hold);
+        await using var session = new TorrentSession();
+        var fetch = session.FetchMetadataAsync(magnet, Options(bad, honest), CancellationToken.None);
+        var seen = new List<EngineEvent>();
+        var dropped = await WaitForEventAsync(session, seen, e => e.Kind == EngineEventKind.PeerDisconnected && e.Peer == bad.Key, "the impossible peer to be dropped");
+        honest.Release();
+        var fetched = await fetch.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal((PeerCloseReason.ProtocolViolation, PeerProtocolError.InvalidMetadataSize), (dropped.Reason, dropped.ProtocolError));
+        Assert.Empty(bad.Requests);
+        Assert.Equal(torrent.InfoHash, fetched.InfoHash);
+    }
+
+    [Fact]
+    public async Task Rejected_blocks_are_asked_of_another_peer()
+    {
+        var (torrent, metadata, magnet) = MakeTorrent();
+        await using var rejecter = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Reject);
+        await using var honest = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Hold);
+        await using var session = new TorrentSession();
+        var fetch = session.FetchMetadataAsync(magnet, Options(rejecter, honest), CancellationToken.None);
+        await SessionFixture.WaitForAsync(() => !rejecter.Requests.IsEmpty && !honest.Requests.IsEmpty, "both peers to be asked", 30);
+        honest.Release();
+        var fetched = await fetch.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(torrent.InfoHash, fetched.InfoHash);
+        // A peer that rejects rests for a minute: it was asked at most its two blocks.
+        Assert.InRange(rejecter.Requests.Count, 1, MetadataDownload<object>.MaxOutstandingPerPeer);
+        Assert.Equal(4, honest.Requests.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_peer_pushing_blocks_nobody_asked_for_is_dropped_and_nothing_it_sent_is_used()
+    {
+        var (torrent, metadata, magnet) = MakeTorrent();
+        await using var pusher = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Push);
+        await using var session = new TorrentSession();
+        var seen = new List<EngineEvent>();
+        var fetch = session.FetchMetadataAsync(magnet, Options(pusher), CancellationToken.None);
+        var dropped = await WaitForEventAsync(session, seen, e => e.Kind == EngineEventKind.PeerDisconnected && e.Peer == pusher.Key, "the pusher to be dropped");
+        Assert.Equal(PeerCloseReason.UnrequestedBlocks, dropped.Reason);
+        Assert.False(fetch.IsCompleted);   // its blocks, though right, were not taken
+
+        await using var honest = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Honest);
+        var second = session.FetchMetadataAsync(magnet, Options(honest), CancellationToken.None);
+        Assert.Equal(torrent.InfoHash, (await second.WaitAsync(TimeSpan.FromSeconds(30))).InfoHash);
+    }
+
+    [Fact]
+    public async Task A_peer_without_the_extension_protocol_cannot_help_and_is_reported()
+    {
+        var (torrent, metadata, magnet) = MakeTorrent();
+        await using var old = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Honest, extensionBit: false);
+        await using var honest = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Honest);
+        await using var session = new TorrentSession();
+        var fetched = await session.FetchMetadataAsync(magnet, Options(old, honest), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(torrent.InfoHash, fetched.InfoHash);
+        var seen = new List<EngineEvent>();
+        await WaitForEventAsync(session, seen, e => e.Kind == EngineEventKind.PeerConnectFailed && e.Peer == old.Key, "the old peer to be reported");
+    }
+
+    [Fact]
+    public async Task No_peers_ends_with_NoPeersAvailable_after_the_timeout_on_the_clock()
+    {
+        var (_, _, magnet) = MakeTorrent();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var session = new TorrentSession(new TorrentSessionOptions { Time = clock });
+        // A peer that refuses: a port that was just free.
+        var refused = new TcpListener(IPAddress.Loopback, 0);
+        refused.Start();
+        var deadPort = ((IPEndPoint)refused.LocalEndpoint).Port;
+        refused.Stop();
+        var options = new MetadataFetchOptions { NoTracker = true, Timeout = TimeSpan.FromSeconds(30) };
+        options.Peers.Add(new IPEndPoint(IPAddress.Loopback, deadPort));
+        var fetch = session.FetchMetadataAsync(magnet, options, CancellationToken.None);
+        var seen = new List<EngineEvent>();
+        await WaitForEventAsync(session, seen, e => e.Kind == EngineEventKind.PeerConnectFailed, "the refused connection");
+
+        clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.False(fetch.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(2));
+        var error = await Assert.ThrowsAsync<DownloadException>(() => fetch.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(DownloadError.NoPeersAvailable, error.Error);
+        Assert.Contains("metadata", error.Message, StringComparison.OrdinalIgnoreCase);   // the message says what was not found
+    }
+
+    [Fact]
+    public async Task Cancelling_ends_the_fetch_with_OperationCanceledException()
+    {
+        var (torrent, metadata, magnet) = MakeTorrent();
+        await using var held = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Hold);
+        await using var session = new TorrentSession();
+        using var cancel = new CancellationTokenSource();
+        var fetch = session.FetchMetadataAsync(magnet, Options(held), cancel.Token);
+        await SessionFixture.WaitForAsync(() => !held.Requests.IsEmpty, "the held peer to be asked", 30);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fetch.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+}
