@@ -139,3 +139,24 @@ public class MetadataServingTests
         Assert.True(swarm.Block(0, 0, PieceLength).SequenceEqual(piece!.Value.Body.AsSpan(8)));
     }
 }
+
+/// <summary>A download that completes while connected to a seed lets it go (BEP 21: two seeds have nothing to trade).</summary>
+public class SeedToSeedTests
+{
+    [Fact]
+    public async Task A_download_that_completes_closes_its_connection_to_a_seed_as_BothSeeds()
+    {
+        var torrent = TestTorrent.Create("both.bin", 32 * 1024, new[] { ("both.bin", 5 * 32 * 1024 - 300) }, multi: false, seed: 31);
+        await using var seeder = new BitTorrent.Tests.Download.Harness.ScriptedSeeder(torrent, BitTorrent.Tests.Download.Harness.SeederBehaviour.Honest);
+        var disk = new BitTorrent.Tests.Download.Harness.MemoryDisk(torrent.Info);
+        await using var leecher = new BitTorrent.Tests.Download.Harness.Leecher(torrent, disk, new DownloadOptions { SeedUntilCancelled = true }).Start(seeder.EndPoint);
+        await leecher.WaitForAsync(s => s.State == DownloadState.Seeding, "the download to complete and seed");
+        Assert.Equal(torrent.Payload, disk.Data);
+
+        // The next tick sees both sides complete and closes the connection (the seed stays known, as a seed).
+        await leecher.AdvanceAsync(TimeSpan.FromSeconds(1));
+        var closed = await leecher.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected, "the seed to be let go");
+        Assert.Equal(PeerCloseReason.BothSeeds, closed.Reason);
+        await leecher.Until(() => seeder.Closed, "the seeder to see its connection closed");
+    }
+}
