@@ -201,6 +201,31 @@ public class MetadataFetchTests
     }
 
     [Fact]
+    public async Task Finds_its_peer_through_the_magnets_tracker_announcing_as_a_leecher_and_then_leaves_the_swarm()
+    {
+        var (torrent, metadata, _) = MakeTorrent();
+        await using var honest = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Honest);
+        // The tracker lists the scripted peer (compact: 4 address bytes, 2 port bytes).
+        var compact = IPAddress.Loopback.GetAddressBytes().Concat(new[] { (byte)(honest.EndPoint.Port >> 8), (byte)honest.EndPoint.Port }).ToArray();
+        var body = System.Text.Encoding.Latin1.GetBytes("d8:intervali1800e5:peers6:").Concat(compact).Concat("e"u8.ToArray()).ToArray();
+        using var tracker = new BitTorrent.Tests.Trackers.FakeHttpTracker(_ => BitTorrent.Tests.Trackers.FakeHttpReply.Ok(body));
+        var magnet = MagnetUri.Create(torrent.InfoHashBytes, trackers: new[] { tracker.AnnounceUrl });
+        await using var session = new TorrentSession();
+
+        var fetched = await session.FetchMetadataAsync(magnet, new MetadataFetchOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(torrent.InfoHash, fetched.InfoHash);
+        Assert.Equal(new[] { tracker.AnnounceUrl }, fetched.Trackers);
+        var started = tracker.Requests.First();
+        Assert.Equal(torrent.InfoHashBytes, started.Bytes("info_hash"));
+        Assert.Equal(session.PeerId, started.Bytes("peer_id"));
+        Assert.Equal("started", started.Text("event"));
+        Assert.Equal("16384", started.Text("left"));                  // a leecher: trackers give it seeds
+        // Done: the tracker is told we left (bounded, after the result).
+        await SessionFixture.WaitForAsync(() => tracker.Requests.Any(r => r.Text("event") == "stopped"), "the stopped announce", 30);
+    }
+
+    [Fact]
     public async Task Cancelling_ends_the_fetch_with_OperationCanceledException()
     {
         var (torrent, metadata, magnet) = MakeTorrent();
