@@ -37,6 +37,9 @@ namespace BitTorrent.Session
         private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
         /// <summary>A connected peer that has not offered metadata by then is dropped for someone else.</summary>
         private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(20);
+        /// <summary>A peer that answers none of our requests for this long is dropped (its blocks went to others
+        /// after <see cref="MetadataDownload{TPeer}.ReaskAfter"/> already; this frees its connection slot).</summary>
+        private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
         private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
 
         private readonly object _sync = new object();
@@ -158,8 +161,12 @@ namespace BitTorrent.Session
                 ConnectMore(now);
                 foreach (var peer in _peers)
                 {
-                    if (peer.Ready) ready.Add(peer);
-                    else if (_clock.GetElapsedTime(peer.ConnectedAt, now) >= ReadyTimeout) peer.Close(PeerCloseReason.NoMetadata);
+                    if (!peer.Ready)
+                    {
+                        if (_clock.GetElapsedTime(peer.ConnectedAt, now) >= ReadyTimeout) peer.Close(PeerCloseReason.NoMetadata);
+                    }
+                    else if (peer.WaitingSince is long since && _clock.GetElapsedTime(since, now) >= AnswerTimeout) peer.Close(PeerCloseReason.Silent);
+                    else ready.Add(peer);
                 }
             }
             foreach (var peer in ready) Pump(peer);

@@ -226,6 +226,30 @@ public class MetadataFetchTests
     }
 
     [Fact]
+    public async Task A_peer_that_sits_on_our_requests_is_dropped_as_silent_after_30_s_on_the_clock()
+    {
+        var (torrent, metadata, magnet) = MakeTorrent();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var sitter = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Hold);
+        await using var session = new TorrentSession(new TorrentSessionOptions { Time = clock });
+        var options = Options(sitter);
+        options.Timeout = TimeSpan.FromMinutes(10);
+        using var cancel = new CancellationTokenSource();
+        var fetch = session.FetchMetadataAsync(magnet, options, cancel.Token);
+        await SessionFixture.WaitForAsync(() => sitter.Requests.Count == MetadataDownload<object>.MaxOutstandingPerPeer, "the peer to be asked its two blocks", 30);
+
+        var seen = new List<EngineEvent>();
+        clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.DoesNotContain(Drain(session, seen), e => e.Kind == EngineEventKind.PeerDisconnected);
+        clock.Advance(TimeSpan.FromSeconds(2));
+        var dropped = await WaitForEventAsync(session, seen, e => e.Kind == EngineEventKind.PeerDisconnected && e.Peer == sitter.Key, "the sitter to be dropped");
+        Assert.Equal(PeerCloseReason.Silent, dropped.Reason);
+        Assert.False(fetch.IsCompleted);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fetch.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
     public async Task Cancelling_ends_the_fetch_with_OperationCanceledException()
     {
         var (torrent, metadata, magnet) = MakeTorrent();
