@@ -61,6 +61,7 @@ namespace BitTorrent.Session
         private long _lastProgress;
         private int _connecting;
         private int _connectFailures;
+        private bool _started;
 
         public MetadataFetcher(MagnetUri magnet, MetadataFetchOptions options, TorrentServices services)
         {
@@ -76,6 +77,19 @@ namespace BitTorrent.Session
             _download = new MetadataDownload<MetadataFetchPeer>(_infoHash, _clock);
         }
 
+        /// <summary>What the fetch knows of the torrent: its info-hash and a name (the magnet's dn, else the hash);
+        /// handed to trackers and discovery sources, which need no more.</summary>
+        public TorrentInfo Placeholder => new TorrentInfo { InfoHashBytes = _infoHash, InfoHash = _infoHashText, Name = _name };
+
+        /// <summary>Peers from elsewhere (the session's discovery sources); from any thread.</summary>
+        public void AddPeers(IReadOnlyList<IPEndPoint> peers)
+        {
+            int added;
+            lock (_sync) added = AddCandidates(peers, "local discovery");
+            // Before the run starts, the first tick dials them.
+            if (added > 0 && Volatile.Read(ref _started)) Tick();
+        }
+
         /// <summary>Peers connected now (for tests and progress).</summary>
         public int ConnectedPeers { get { lock (_sync) return _peers.Count; } }
 
@@ -86,6 +100,7 @@ namespace BitTorrent.Session
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             _token = stop.Token;
             _lastProgress = _clock.GetTimestamp();
+            Volatile.Write(ref _started, true);
             var listed = await ListedPeersAsync(stop.Token).ConfigureAwait(false);
             lock (_sync) AddCandidates(listed, "the magnet link and the peer list");
             if (!_options.NoTracker)
@@ -93,8 +108,7 @@ namespace BitTorrent.Session
                 var tiers = _magnet.Trackers.Concat(_options.Trackers).Distinct(StringComparer.Ordinal).Select(t => (IReadOnlyList<string>)new[] { t }).ToList();
                 if (tiers.Count > 0)
                 {
-                    var placeholder = new TorrentInfo { InfoHashBytes = _infoHash, InfoHash = _infoHashText, Name = _name };
-                    _announcer = new SwarmAnnouncer(placeholder, tiers, _services.PeerId, _services.ListenPort, _clock, _services.TrackerOptions);
+                    _announcer = new SwarmAnnouncer(Placeholder, tiers, _services.PeerId, _services.ListenPort, _clock, _services.TrackerOptions);
                 }
             }
             using var timer = _clock.CreateTimer(_ => Tick(), null, TickInterval, TickInterval);
@@ -146,7 +160,7 @@ namespace BitTorrent.Session
         /// dial while there is room, drop peers that never offered metadata, and re-ask slow blocks.</summary>
         private void Tick()
         {
-            if (_done.Task.IsCompleted || _token.IsCancellationRequested) return;
+            if (!Volatile.Read(ref _started) || _done.Task.IsCompleted || _token.IsCancellationRequested) return;
             var ready = new List<MetadataFetchPeer>();
             lock (_sync)
             {

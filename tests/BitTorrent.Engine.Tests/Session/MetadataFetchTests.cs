@@ -249,6 +249,39 @@ public class MetadataFetchTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fetch.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
+    /// <summary>A discovery source that reports the given peers for every info-hash it is asked about, at once.</summary>
+    private sealed class ListDiscovery : IPeerDiscovery
+    {
+        private readonly IPEndPoint[] _peers;
+        public ListDiscovery(params IPEndPoint[] peers) => _peers = peers;
+        public List<string> Added { get; } = new();
+        public List<string> Removed { get; } = new();
+        public void Start(int listenPort) { }
+        public void Add(TorrentInfo torrent, Action<IReadOnlyList<IPEndPoint>> peersFound)
+        {
+            lock (Added) Added.Add(torrent.InfoHash);
+            peersFound(_peers);
+        }
+        public void Remove(string infoHash) { lock (Removed) Removed.Add(infoHash); }
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public async Task Peers_from_the_sessions_discovery_sources_are_asked_and_the_source_is_let_go_afterwards()
+    {
+        var (torrent, metadata, magnet) = MakeTorrent();
+        await using var honest = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Honest);
+        var discovery = new ListDiscovery(honest.EndPoint);
+        await using var session = new TorrentSession(new TorrentSessionOptions { Discovery = new IPeerDiscovery[] { discovery } });
+
+        var fetched = await session.FetchMetadataAsync(magnet, new MetadataFetchOptions { NoTracker = true }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(torrent.InfoHash, fetched.InfoHash);
+        Assert.Equal(new[] { torrent.InfoHash }, discovery.Added);
+        Assert.Equal(new[] { torrent.InfoHash }, discovery.Removed);
+        Assert.Equal(1, honest.Connections);
+    }
+
     [Fact]
     public async Task Cancelling_ends_the_fetch_with_OperationCanceledException()
     {
