@@ -94,7 +94,8 @@ namespace BitTorrent.Session
         public int ConnectedPeers { get { lock (_sync) return _peers.Count; } }
 
         /// <summary>Runs until the metadata is verified (returned, exactly as received), nothing arrived for the
-        /// timeout (<see cref="DownloadException"/>, NoPeersAvailable) or <paramref name="cancellationToken"/> fires.</summary>
+        /// timeout (<see cref="DownloadException"/>: NoPeersAvailable, or ProxyConnectFailed/ProxyAuthenticationFailed
+        /// when every peer failed at the proxy) or <paramref name="cancellationToken"/> fires.</summary>
         public async Task<byte[]> RunAsync(CancellationToken cancellationToken)
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -188,6 +189,11 @@ namespace BitTorrent.Session
 
         private DownloadException NoMetadata()
         {
+            // Through a proxy that is down (or refuses us), every peer fails the same way: say so, not "no peers".
+            if (_peers.Count == 0
+                && ((_services.Connector as Connections.ProxyPeerConnector)?.LastProxyFailure ?? _announcer?.LastProxyFailure) is Connections.ProxyException proxyFailure)
+                return new DownloadException(proxyFailure.Error == Connections.ProxyError.ProxyAuthenticationFailed
+                    ? DownloadError.ProxyAuthenticationFailed : DownloadError.ProxyConnectFailed, proxyFailure.Message, proxyFailure);
             string tried;
             lock (_sync) tried = _candidates.Count == 0 ? "no peer was found" : $"{_candidates.Count} peer(s) were tried, {_connectFailures} connection attempt(s) failed";
             return new DownloadException(DownloadError.NoPeersAvailable,

@@ -283,6 +283,52 @@ public class MetadataFetchTests
     }
 
     [Fact]
+    public async Task Peers_are_dialled_through_the_sessions_SOCKS5_proxy()
+    {
+        var (torrent, metadata, magnet) = MakeTorrent();
+        await using var honest = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Honest);
+        var asked = new System.Collections.Concurrent.ConcurrentQueue<(byte, string, int)>();
+        using var proxy = new BitTorrent.Tests.Connections.FakeProxy(async s =>
+        {
+            await BitTorrent.Tests.Connections.FakeProxy.ReadExactAsync(s, 3);
+            await s.WriteAsync(new byte[] { 5, 0 });
+            var request = await BitTorrent.Tests.Connections.FakeProxy.ReadSocksRequestAsync(s);
+            asked.Enqueue(request);
+            await s.WriteAsync(BitTorrent.Tests.Connections.FakeProxy.SocksSuccess);
+            await BitTorrent.Tests.Connections.FakeProxy.RelayAsync(s, request.Host, request.Port);
+        });
+        var settings = BitTorrent.Connections.ProxySettings.Parse(new Uri($"socks5://127.0.0.1:{proxy.Port}"));
+        await using var session = new TorrentSession(new TorrentSessionOptions { Proxy = settings });
+
+        var fetched = await session.FetchMetadataAsync(magnet, Options(honest), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(torrent.InfoHash, fetched.InfoHash);
+        Assert.Equal(((byte)1, "127.0.0.1", honest.EndPoint.Port), Assert.Single(asked));
+    }
+
+    [Fact]
+    public async Task A_dead_proxy_ends_the_fetch_with_ProxyConnectFailed_rather_than_no_peers()
+    {
+        var (_, _, magnet) = MakeTorrent();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var dead = new TcpListener(IPAddress.Loopback, 0);
+        dead.Start();
+        int deadPort = ((IPEndPoint)dead.LocalEndpoint).Port;
+        dead.Stop();
+        var settings = BitTorrent.Connections.ProxySettings.Parse(new Uri($"socks5://127.0.0.1:{deadPort}"));
+        await using var session = new TorrentSession(new TorrentSessionOptions { Proxy = settings, Time = clock });
+        var options = new MetadataFetchOptions { NoTracker = true, Timeout = TimeSpan.FromSeconds(30) };
+        options.Peers.Add(new IPEndPoint(IPAddress.Loopback, 6881));
+        var fetch = session.FetchMetadataAsync(magnet, options, CancellationToken.None);
+        var seen = new List<EngineEvent>();
+        await WaitForEventAsync(session, seen, e => e.Kind == EngineEventKind.PeerConnectFailed, "the proxy to refuse");
+
+        clock.Advance(TimeSpan.FromSeconds(31));
+        var error = await Assert.ThrowsAsync<DownloadException>(() => fetch.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(DownloadError.ProxyConnectFailed, error.Error);
+    }
+
+    [Fact]
     public async Task Cancelling_ends_the_fetch_with_OperationCanceledException()
     {
         var (torrent, metadata, magnet) = MakeTorrent();
