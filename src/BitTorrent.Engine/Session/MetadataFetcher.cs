@@ -172,7 +172,10 @@ namespace BitTorrent.Session
                     return;
                 }
                 if (_announcer is not null && (_announce is null || _announce.IsCompleted) && _announcer.IsDue(_clock.GetUtcNow(), _peers.Count < _options.MaxConnections))
-                    _announce = AnnounceAsync(_announcer);
+                {
+                    var announcer = _announcer;
+                    _announce = Task.Run(() => AnnounceAsync(announcer));   // not a byte of HTTP or UDP under the lock
+                }
                 ConnectMore(now);
                 foreach (var peer in _peers)
                 {
