@@ -140,20 +140,32 @@ public class MetadataServingTests
     }
 }
 
-/// <summary>A download that completes while connected to a seed lets it go (BEP 21: two seeds have nothing to trade).</summary>
+/// <summary>A download that completes tells its peers (BEP 21 upload_only) and lets a seed go: two seeds have nothing
+/// to trade.</summary>
 public class SeedToSeedTests
 {
     [Fact]
-    public async Task A_download_that_completes_closes_its_connection_to_a_seed_as_BothSeeds()
+    public async Task A_download_that_completes_says_upload_only_then_closes_its_connection_to_a_seed_as_BothSeeds()
     {
         var torrent = TestTorrent.Create("both.bin", 32 * 1024, new[] { ("both.bin", 5 * 32 * 1024 - 300) }, multi: false, seed: 31);
-        await using var seeder = new BitTorrent.Tests.Download.Harness.ScriptedSeeder(torrent, BitTorrent.Tests.Download.Harness.SeederBehaviour.Honest);
+        // A seeder that speaks BEP 10 (it advertises a request queue), so it hears our handshakes.
+        await using var seeder = new BitTorrent.Tests.Download.Harness.ScriptedSeeder(torrent, BitTorrent.Tests.Download.Harness.SeederBehaviour.Honest, requestQueue: 250);
         var disk = new BitTorrent.Tests.Download.Harness.MemoryDisk(torrent.Info);
         await using var leecher = new BitTorrent.Tests.Download.Harness.Leecher(torrent, disk, new DownloadOptions { SeedUntilCancelled = true }).Start(seeder.EndPoint);
         await leecher.WaitForAsync(s => s.State == DownloadState.Seeding, "the download to complete and seed");
         Assert.Equal(torrent.Payload, disk.Data);
+        var greeting = Assert.Single(seeder.ExtendedHandshakes);
+        Assert.Null(greeting.UploadOnly);                             // a leecher when it connected
 
-        // The next tick sees both sides complete and closes the connection (the seed stays known, as a seed).
+        // The next tick tells it we are done (BEP 21: the whole handshake again, with upload_only)...
+        await leecher.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await leecher.Until(() => seeder.ExtendedHandshakes.Count == 2, "our second extended handshake");
+        var done = seeder.ExtendedHandshakes.Last();
+        Assert.True(done.UploadOnly);
+        Assert.Equal(greeting.Extensions, done.Extensions);           // the same ids: nothing turned off
+        Assert.Equal(greeting.MetadataSize, done.MetadataSize);
+
+        // ...and the one after sees both sides complete and closes the connection (the seed stays known, as a seed).
         await leecher.AdvanceAsync(TimeSpan.FromSeconds(1));
         var closed = await leecher.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected, "the seed to be let go");
         Assert.Equal(PeerCloseReason.BothSeeds, closed.Reason);
