@@ -25,6 +25,7 @@ namespace BitTorrent.Download
             Wanted = new Bitfield(torrent.PieceCount);
             Candidates = new PeerCandidates(Lock);
             Pex = new PeerExchange(this);
+            Metadata = new MetadataServing(this);
         }
 
         public TorrentInfo Torrent { get; }
@@ -47,6 +48,9 @@ namespace BitTorrent.Download
         public PeerCandidates Candidates { get; }
         /// <summary>Peer exchange (BEP 11): what peers are told and taught (lock).</summary>
         public PeerExchange Pex { get; }
+
+        /// <summary>Serves our metadata to peers that ask (BEP 9; lock).</summary>
+        public MetadataServing Metadata { get; }
 
         /// <summary>Bytes of wanted pieces (set once at start).</summary>
         public long TotalWanted { get => _totalWanted; set { Lock.AssertHeld(); _totalWanted = value; } }
