@@ -24,6 +24,7 @@ namespace BitTorrent.Download
             Have = new Bitfield(torrent.PieceCount);
             Wanted = new Bitfield(torrent.PieceCount);
             Candidates = new PeerCandidates(Lock);
+            Metadata = new MetadataServing(this);
         }
 
         public TorrentInfo Torrent { get; }
@@ -44,6 +45,8 @@ namespace BitTorrent.Download
         /// <summary>Connected peers (lock).</summary>
         public List<PeerSession> Sessions { get; } = new List<PeerSession>();
         public PeerCandidates Candidates { get; }
+        /// <summary>Serves our metadata to peers that ask (BEP 9; lock).</summary>
+        public MetadataServing Metadata { get; }
 
         /// <summary>Bytes of wanted pieces (set once at start).</summary>
         public long TotalWanted { get => _totalWanted; set { Lock.AssertHeld(); _totalWanted = value; } }

@@ -50,6 +50,13 @@ namespace BitTorrent.Events
         HashFailed,
         UploadReadFailed,
 
+        // Metadata from peers (BEP 9, magnet links)
+        /// <summary>A magnet link's info dictionary arrived from peers and hashes to its info-hash (Count: its size).</summary>
+        MetadataReceived,
+        /// <summary>The assembled metadata did not hash to the info-hash: the peers that sent it are banned
+        /// (each a PeerBanned event) and it is fetched again.</summary>
+        MetadataHashFailed,
+
         // The event stream itself
         EventsDropped,
     }
@@ -81,6 +88,9 @@ namespace BitTorrent.Events
         UnrequestedBlocks,
         /// <summary>A message the peer may not send in this state (e.g. 'have all' without the fast extension).</summary>
         InvalidMessage,
+        /// <summary>We need metadata (a magnet link) and the peer does not offer it: no extension protocol, no
+        /// ut_metadata, or no metadata_size.</summary>
+        NoMetadata,
         /// <summary>Our own shutdown, pause or removal.</summary>
         Stopped,
     }

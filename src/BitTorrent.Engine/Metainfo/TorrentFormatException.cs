@@ -25,6 +25,8 @@ namespace BitTorrent.Metainfo
         TotalSizeOverflow,
         NoData,
         UnsupportedVersion,
+        /// <summary>Metadata (an info dictionary from peers) that does not hash to the info-hash it was fetched for.</summary>
+        InfoHashMismatch,
     }
 
     /// <summary>A .torrent file that cannot be used, with the reason as an enum and in words.</summary>

@@ -10,7 +10,7 @@ namespace BitTorrent.Metainfo
 {
     /// <summary>Reads .torrent files (BEP 3, with BEP 12 tiers, BEP 19 web seeds, BEP 27 private, BEP 47 padding)
     /// into <see cref="TorrentInfo"/>. Everything in the file is untrusted: every count and length is bounded.</summary>
-    public static class TorrentParser
+    public static partial class TorrentParser
     {
         /// <summary>Largest .torrent accepted (libtorrent's limit).</summary>
         public const int MaxTorrentFileBytes = 10_000_000;
@@ -61,7 +61,7 @@ namespace BitTorrent.Metainfo
 
         /// <summary>Parses with other piece and file limits. The public limits cannot be reached inside a 10 MB file
         /// (2 097 152 hashes alone are 40 MB), so tests lower them here to prove the checks work.</summary>
-        internal static TorrentInfo Parse(ReadOnlySpan<byte> data, string? sourcePath, int maxPieces, int maxFiles)
+        internal static TorrentInfo Parse(ReadOnlySpan<byte> data, string? sourcePath, int maxPieces, int maxFiles, string? fallbackName = null)
         {
             if (data.Length > MaxTorrentFileBytes)
                 throw new TorrentFormatException(TorrentError.FileTooLarge,
@@ -93,7 +93,7 @@ namespace BitTorrent.Metainfo
             if (dict.HadUnsortedKeys || AnyUnsorted(info))
                 warnings.Add("Dictionary keys are not in canonical order; the info-hash is computed from the bytes as given.");
 
-            ParseInfo(info, result, warnings, maxPieces, maxFiles);
+            ParseInfo(info, result, warnings, maxPieces, maxFiles, fallbackName);
             ParseTrackers(dict, result);
             result.WebSeeds = ParseWebSeeds(dict["url-list"]);
             result.Comment = TextOf(dict["comment.utf-8"]) ?? TextOf(dict["comment"]);
@@ -114,9 +114,10 @@ namespace BitTorrent.Metainfo
             return false;
         }
 
-        private static void ParseInfo(BDictionary info, TorrentInfo result, List<string> warnings, int maxPieces, int maxFiles)
+        private static void ParseInfo(BDictionary info, TorrentInfo result, List<string> warnings, int maxPieces, int maxFiles, string? fallbackName)
         {
-            var nameValue = info["name.utf-8"] as BString ?? info["name"] as BString;
+            var nameValue = info["name.utf-8"] as BString ?? info["name"] as BString
+                ?? (string.IsNullOrEmpty(fallbackName) ? null : new BString(fallbackName!));
             bool hasV1Pieces = info["pieces"] is not null;
             if (!hasV1Pieces && info["meta version"] is BInteger mv && mv.Value == 2)
                 throw new TorrentFormatException(TorrentError.UnsupportedVersion,

@@ -140,10 +140,11 @@ namespace BitTorrent.Wire
             return BencodeEncoder.Encode(dict);
         }
 
-        /// <summary>Our own handshake: ut_metadata and ut_pex under our ids (<see cref="ExtensionIds"/>), neither
-        /// for a private torrent (BEP 27: no PEX; libtorrent turns ut_metadata off too), <c>metadata_size</c> when we
-        /// have the metadata and serve it, and <c>upload_only</c> (BEP 21) only when it is true and we
-        /// have the metadata (libtorrent: a magnet without metadata must not look finished).</summary>
+        /// <summary>Our own handshake: ut_metadata and ut_pex under our ids (<see cref="ExtensionIds"/>), ut_pex not
+        /// for a private torrent (BEP 27: peers come from the private tracker only), <c>metadata_size</c> when we
+        /// have the metadata and serve it (a private torrent's too: a peer that asks already knows its info-hash from
+        /// that tracker), and <c>upload_only</c> (BEP 21) only when it is true and we have the metadata (libtorrent:
+        /// a magnet without metadata must not look finished).</summary>
         public static ExtendedHandshake CreateLocal(string clientName, int requestQueueLength, int? listenPort = null, IPAddress? yourIp = null,
             long? metadataSize = null, bool uploadOnly = false, bool isPrivate = false)
         {
@@ -155,12 +156,9 @@ namespace BitTorrent.Wire
                 ListenPort = listenPort is > 0 and <= 65535 ? listenPort : null,
                 YourIp = yourIp is { IsIPv4MappedToIPv6: true } ? yourIp.MapToIPv4() : yourIp,
             };
-            if (!isPrivate)
-            {
-                handshake.Extensions[ExtensionNames.UtMetadata] = ExtensionIds.UtMetadata;
-                handshake.Extensions[ExtensionNames.UtPex] = ExtensionIds.UtPex;
-                if (hasMetadata) handshake.MetadataSize = metadataSize;
-            }
+            handshake.Extensions[ExtensionNames.UtMetadata] = ExtensionIds.UtMetadata;
+            if (!isPrivate) handshake.Extensions[ExtensionNames.UtPex] = ExtensionIds.UtPex;
+            if (hasMetadata) handshake.MetadataSize = metadataSize;
             if (uploadOnly && hasMetadata) handshake.UploadOnly = true;
             return handshake;
         }

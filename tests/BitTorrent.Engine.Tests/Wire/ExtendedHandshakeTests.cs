@@ -172,7 +172,7 @@ public class ExtendedHandshakeDeltaTests
     }
 
     [Fact]
-    public void Our_handshake_offers_metadata_and_pex_but_not_for_a_private_torrent()
+    public void Our_handshake_offers_metadata_and_pex_but_no_pex_for_a_private_torrent()
     {
         var ours = ExtendedHandshake.Decode(ExtendedHandshake.CreateLocal("BitTorrent for PowerShell 0.1.0", 2000, 6881,
             IPAddress.Parse("::ffff:127.0.0.1"), metadataSize: 31337, uploadOnly: true).Encode());
@@ -188,8 +188,9 @@ public class ExtendedHandshakeDeltaTests
         Assert.Null(magnet.ListenPort);
 
         var closed = ExtendedHandshake.Decode(ExtendedHandshake.CreateLocal("c", 250, metadataSize: 100, isPrivate: true).Encode());
-        Assert.Empty(closed.Extensions);
-        Assert.Null(closed.MetadataSize);
+        // BEP 27: no PEX for a private torrent; its metadata is still served to peers that know its info-hash.
+        Assert.Equal(new[] { ExtensionNames.UtMetadata }, closed.Extensions.Keys);
+        Assert.Equal(100L, closed.MetadataSize);
     }
 
     [Fact]

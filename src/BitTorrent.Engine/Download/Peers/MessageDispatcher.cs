@@ -111,7 +111,17 @@ namespace BitTorrent.Download
                         if (s.PeerChoking) _requests.FillRequests(s);
                         break;
                     case PeerMessageId.Extended:
-                        if (m.ExtendedId == 0) OnExtendedHandshake(s, m.Payload.Span);
+                        if (m.ExtendedId == ExtensionIds.Handshake)
+                        {
+                            OnExtendedHandshake(s, m.Payload.Span);
+                            if (BothSeeds(s)) { reason = PeerCloseReason.BothSeeds; detail = BothSeedsDetail; return false; }
+                        }
+                        else if (m.ExtendedId == ExtensionIds.UtMetadata && !_ctx.Metadata.OnMessage(s, m.Payload))
+                        {
+                            reason = PeerCloseReason.UnrequestedBlocks;
+                            detail = "too many metadata blocks we did not ask for";
+                            return false;
+                        }
                         break;
                 }
                 return true;
@@ -121,7 +131,11 @@ namespace BitTorrent.Download
         /// <summary>A seed connected to a seed has nothing to give or take: close and free the connection slot.</summary>
         private const string BothSeedsDetail = "both sides are seeds";
 
-        private bool BothSeeds(PeerSession s) => _ctx.IsDone && s.PeerHas.IsComplete;
+        private bool BothSeeds(PeerSession s) => IsBothSeeds(_ctx, s);
+
+        /// <summary>We have all we want and the peer has everything or says it only uploads (BEP 21 upload_only):
+        /// neither side will ever ask the other for anything.</summary>
+        public static bool IsBothSeeds(TorrentContext ctx, PeerSession s) => ctx.IsDone && (s.PeerHas.IsComplete || s.PeerUploadOnly);
 
         private void OnExtendedHandshake(PeerSession s, ReadOnlySpan<byte> payload)
         {

@@ -197,8 +197,13 @@ namespace BitTorrent.Download
             var have = _ctx.Have;
             if (session.SupportsExtensions)
             {
-                var ext = new ExtendedHandshake { ClientName = ClientIdentity.ClientName, RequestQueueLength = Options.MaxUploadQueue };
-                session.Send(PeerMessage.Extended(0, ext.Encode()));
+                // BEP 10: ut_metadata and (not for a private torrent) ut_pex under our ids, our metadata's size, our
+                // listen port, the address we see the peer at, our upload queue, and BEP 21 upload_only once we have
+                // everything we want (a seed: a peer that also is one closes the connection rather than idle in it).
+                int port = Options.ListenPort > 0 ? Options.ListenPort : _ctx.Services.ListenPort;
+                var ext = ExtendedHandshake.CreateLocal(ClientIdentity.ClientName, Options.MaxUploadQueue, port, session.EndPoint.Address,
+                    _ctx.Metadata.MetadataSize, uploadOnly: _ctx.IsDone, isPrivate: _ctx.Torrent.IsPrivate);
+                session.Send(PeerMessage.Extended(ExtensionIds.Handshake, ext.Encode()));
             }
             if (have.Count == 0)
             {
@@ -285,6 +290,7 @@ namespace BitTorrent.Download
             _ctx.Lock.AssertHeld();
             if (!session.MarkClosed()) return;
             _ctx.Sessions.Remove(session);
+            _ctx.Metadata.OnSessionRemoved(session);
             _ctx.BytesUploadedClosed += session.BytesUploaded;
             if (session.BytesUploaded > 0) _ctx.PeersServedClosed++;
             // Its upload slot is free: give it to someone waiting.
@@ -305,6 +311,12 @@ namespace BitTorrent.Download
                 if (now - s.LastMessageAt > SilenceLimit)
                 {
                     s.Close(PeerCloseReason.Silent, $"silent for {(int)SilenceLimit.TotalSeconds} s");
+                    continue;
+                }
+                if (MessageDispatcher.IsBothSeeds(_ctx, s))
+                {
+                    // We finished while connected to a seed (or an upload-only peer): nothing left to trade.
+                    s.Close(PeerCloseReason.BothSeeds, "both sides are seeds");
                     continue;
                 }
                 if (s.SendStalled(now, Options.SendStallTimeout))

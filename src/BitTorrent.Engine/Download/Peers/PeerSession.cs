@@ -54,6 +54,13 @@ namespace BitTorrent.Download
         /// <summary>The peer connected to us (rather than we to it).</summary>
         public bool Incoming { get; }
 
+        /// <summary>The ids the peer wants our extension messages under (BEP 10; the table bounds its size).</summary>
+        public PeerExtensionTable Extensions { get; } = new PeerExtensionTable();
+        /// <summary>BEP 21 upload_only: the peer says it will not download (a seed, or done with what it wants).</summary>
+        public bool PeerUploadOnly { get; private set; }
+        /// <summary>The port the peer listens on (BEP 10 <c>p</c>), when it said.</summary>
+        public int? PeerListenPort { get; private set; }
+
         // ---- download side ----
 
         public bool GotBitfield { get; private set; }
@@ -149,11 +156,15 @@ namespace BitTorrent.Download
             if (_allowedFast.Count < 64 && piece < pieceCount) _allowedFast.Add(piece);
         }
 
+        /// <summary>A (first or later) BEP 10 handshake: later ones are deltas, so only what they carry changes.</summary>
         public void OnExtendedHandshake(ExtendedHandshake handshake, int maxRequestQueue)
         {
             _lock.AssertHeld();
+            Extensions.Apply(handshake);
             if (handshake.RequestQueueLength is int reqq && reqq > 0) PeerRequestQueue = Math.Min(reqq, maxRequestQueue);
             if (!string.IsNullOrEmpty(handshake.ClientName)) Client = handshake.ClientName!;
+            if (handshake.UploadOnly is bool uploadOnly) PeerUploadOnly = uploadOnly;
+            if (handshake.ListenPort is int port) PeerListenPort = port;
         }
 
         /// <summary>Counts a declined request; returns the count so far.</summary>
