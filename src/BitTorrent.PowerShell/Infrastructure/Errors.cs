@@ -258,6 +258,17 @@ namespace BitTorrent.PowerShell.Infrastructure
             return record;
         }
 
+        /// <summary>Metadata that hashes to the magnet link's info-hash (so it is the swarm's own) but is not a usable torrent.</summary>
+        public static ErrorRecord InvalidFetchedTorrent(TorrentFormatException ex, MagnetUri magnet)
+        {
+            var record = new ErrorRecord(ex, InvalidTorrentFileId, ErrorCategory.InvalidData, magnet);
+            record.ErrorDetails = new ErrorDetails($"The metadata of {magnet.InfoHash} from its peers is not a usable torrent ({ex.Error}): {ex.Message}")
+            {
+                RecommendedAction = "The metadata matches the info-hash, so the torrent itself is broken: it cannot be downloaded by this client.",
+            };
+            return record;
+        }
+
         public static ErrorRecord NoTrackers(TorrentInfo torrent) => NoTrackers(TorrentTarget.From(torrent));
 
         public static ErrorRecord NoTrackers(TorrentTarget torrent)

@@ -107,6 +107,10 @@ namespace BitTorrent.PowerShell.Infrastructure
             {
                 WriteError(Errors.TorrentFailed(ex.Error, ex, ex.Message, name, magnet, null, "Fetching the metadata of"));
             }
+            catch (TorrentFormatException ex)
+            {
+                WriteError(Errors.InvalidFetchedTorrent(ex, magnet));
+            }
             catch (Exception ex) when (!(ex is PipelineStoppedException))
             {
                 WriteError(Errors.TorrentFailed(null, ex, ex.Message, name, magnet, null, "Fetching the metadata of"));

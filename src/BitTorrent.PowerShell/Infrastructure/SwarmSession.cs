@@ -192,7 +192,9 @@ namespace BitTorrent.PowerShell.Infrastructure
             {
                 var ex = fetch.Exception!.GetBaseException();
                 var error = ex is DownloadException de ? de.Error : (DownloadError?)null;
-                entry.Errors.Add(Errors.TorrentFailed(error, ex, ex.Message, entry.Name, entry.Magnet, entry.Destination, "Fetching the metadata of"));
+                entry.Errors.Add(ex is TorrentFormatException bad
+                    ? Errors.InvalidFetchedTorrent(bad, entry.Magnet!)
+                    : Errors.TorrentFailed(error, ex, ex.Message, entry.Name, entry.Magnet, entry.Destination, "Fetching the metadata of"));
                 entry.FetchEnded = true;
                 return;
             }
