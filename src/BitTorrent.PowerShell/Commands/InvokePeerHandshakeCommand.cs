@@ -35,7 +35,7 @@ namespace BitTorrent.PowerShell.Commands
 
         /// <summary>Peers as "ip:port", "[ipv6]:port" or "host:port"; binds the EndPoint property of piped objects
         /// (such as Get-TorrentPeer's output). Optional with a torrent: its trackers are asked for peers instead.</summary>
-        [Parameter(Position = 0, ParameterSetName = InfoHashSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = InfoHashSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Parameter(Position = 0, ParameterSetName = TorrentSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Parameter(Position = 0, ParameterSetName = TorrentPathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("EndPoint")]
@@ -44,7 +44,7 @@ namespace BitTorrent.PowerShell.Commands
         public string[] Peer { get; set; } = Array.Empty<string>();
 
         /// <summary>The torrent's info-hash (40 hex or 32 base32 characters) or a magnet link; binds the InfoHash
-        /// property of piped objects. Without -Peer, a magnet link's x.pe peers and its trackers' peers are asked.</summary>
+        /// property of piped objects. (-TorrentPath takes a magnet link without -Peer: its x.pe and trackers' peers.)</summary>
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = InfoHashSet, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         public string InfoHash { get; set; } = "";
@@ -95,8 +95,7 @@ namespace BitTorrent.PowerShell.Commands
             {
                 if (TryParseInfoHash(InfoHash, out var infoHash))
                 {
-                    if (Peer is { Length: > 0 }) HandshakeAll(Peer, infoHash, null);
-                    else WriteError(TrackerPeerLookup.NoTrackers(TorrentTarget.From(MagnetUri.Create(infoHash))));
+                    HandshakeAll(Peer ?? Array.Empty<string>(), infoHash, null);
                     return;
                 }
                 if (!MagnetUri.LooksLikeMagnet(InfoHash))

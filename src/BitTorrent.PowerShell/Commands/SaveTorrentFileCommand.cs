@@ -84,6 +84,11 @@ namespace BitTorrent.PowerShell.Commands
                 // Asked before the fetch: with -WhatIf (or a 'no') no peer is contacted and nothing is written. The file
                 // name comes from the metadata's name, so the question names the folder unless -OutFile is a file.
                 var magnet = source.Magnet;
+                if (_outFileExact is not null && !Force && File.Exists(_outFileExact))
+                {
+                    Save(null, _outFileExact);   // the OutFileExists error, before any peer is asked
+                    continue;
+                }
                 string target = _outFileExact ?? System.IO.Path.Combine(_outFolder, "<name>.torrent");
                 if (!ShouldProcess(target, $"Fetch the metadata of '{TorrentInput.DisplayName(magnet)}' ({magnet.InfoHash}) from its peers and save it as a .torrent file"))
                     continue;
@@ -96,7 +101,7 @@ namespace BitTorrent.PowerShell.Commands
         private string FileFor(string name, string infoHash) =>
             _outFileExact ?? System.IO.Path.Combine(_outFolder, (PathSanitizer.SanitizeElement(name) ?? infoHash) + ".torrent");
 
-        private void Save(TorrentInfo torrent, string outFile, bool asked = false)
+        private void Save(TorrentInfo? torrent, string outFile, bool asked = false)
         {
             if (_written.Contains(outFile))
             {
@@ -112,6 +117,7 @@ namespace BitTorrent.PowerShell.Commands
                 WriteError(record);
                 return;
             }
+            if (torrent is null) return;
             if (!asked && !ShouldProcess(outFile, $"Save '{torrent.Name}' ({torrent.InfoHash}) as a .torrent file")) return;
             byte[] bytes;
             try
