@@ -362,3 +362,50 @@ Describe 'Start-TorrentSeed from a magnet link' {
         }
     }
 }
+
+Describe 'Stopping while the metadata is being fetched' {
+    BeforeAll {
+        # No peer will ever send it: the only one named is a closed port, and no tracker is asked.
+        $script:Never = 'magnet:?xt=urn:btih:' + ('c3' * 20) + "&x.pe=127.0.0.1:$DeadPort"
+    }
+
+    It '<Cmdlet> shows a "Fetching metadata" progress record and stops promptly when the pipeline is stopped' -TestCases @(
+        @{ Cmdlet = 'Get-TorrentInfo'; Script = { param($Link) Get-TorrentInfo $Link -NoTracker -TimeoutSec 300 } }
+        @{ Cmdlet = 'Start-TorrentDownload'; Script = { param($Link, $Dest) Start-TorrentDownload $Link -DestinationPath $Dest -NoTracker -TimeoutSec 300 } }
+    ) {
+        $bg = Start-BackgroundCommand -Script $Script -Arguments @{ Link = $Never; Dest = (New-Destination 'stop') }
+        try {
+            Wait-Until -TimeoutSec 30 -Because 'the fetch to show its progress' -Condition {
+                @($bg.PowerShell.Streams.Progress | Where-Object { $_.Activity -like 'Fetching metadata*' }).Count -gt 0
+            }
+            $bg.Handle.IsCompleted | Should -BeFalse
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $bg.PowerShell.Stop()
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 15
+            $bg.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { $null = Stop-BackgroundCommand $bg -Stop }
+    }
+
+    It 'a download job from a link completes, and one still fetching stops on Stop-Job' {
+        $dest = New-Destination 'job'
+        $job = Start-TorrentDownload $ByPeer -DestinationPath $dest -NoTracker -TimeoutSec 60 -AsJob
+        $stuck = Start-TorrentDownload $Never -DestinationPath (New-Destination 'job-stuck') -NoTracker -TimeoutSec 300 -AsJob
+        try {
+            $null = Wait-Job $job -Timeout 120
+            $job.State | Should -Be 'Completed'
+            (Receive-Job $job).Status | Should -Be 'Completed'
+            Assert-Downloaded $dest $Set
+
+            Wait-Until -TimeoutSec 30 -Because 'the stuck job to be fetching' -Condition {
+                @($stuck.Progress | Where-Object { $_.Activity -like 'Fetching metadata*' }).Count -gt 0
+            }
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $stuck | Stop-Job
+            $null = Wait-Job $stuck -Timeout 30
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 30
+            $stuck.State | Should -Be 'Stopped'
+        }
+        finally { $job, $stuck | Remove-Job -Force }
+    }
+}
