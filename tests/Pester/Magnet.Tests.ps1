@@ -284,6 +284,11 @@ Describe 'Start-TorrentDownload from a magnet link' {
         $r2.BytesDownloaded | Should -Be 0
         (Select-MetadataReceived $second).Count | Should -Be 0
         Assert-Downloaded $dest $Set
+
+        # Test-Torrent reads the kept metadata too, and never asks the swarm for it.
+        (Test-Torrent $again -DataPath $dest -ErrorAction Stop).IsComplete | Should -BeTrue
+        $null = Test-Torrent $again -DataPath (New-Destination 'empty') -ErrorVariable missing -ErrorAction SilentlyContinue
+        $missing[0].FullyQualifiedErrorId | Should -Be 'MetadataNotFound,BitTorrent.PowerShell.Commands.TestTorrentCommand'
     }
 
     It 'downloads through the link''s tracker (tr) alone' {

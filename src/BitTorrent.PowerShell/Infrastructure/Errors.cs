@@ -55,6 +55,7 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         // Magnet links and their metadata.
         public const string InvalidMagnetUriId = "InvalidMagnetUri";
+        public const string MetadataNotFoundId = "MetadataNotFound";
         public const string InvalidPeerAddressId = "InvalidPeerAddress";
         public const string PeerConnectionRefusedId = "PeerConnectionRefused";
         public const string PeerUnreachableId = "PeerUnreachable";
