@@ -17,6 +17,9 @@ namespace BitTorrent.Session
         /// <summary>Announce to no tracker at all (the cmdlets' -NoTracker): only the listed peers are asked.</summary>
         public bool NoTracker { get; set; }
 
+        /// <summary>Do not ask the session's discovery sources (local discovery) for peers of this link.</summary>
+        public bool NoDiscovery { get; set; }
+
         /// <summary>Give up (DownloadError.NoPeersAvailable, saying no metadata was found) when no peer has sent a
         /// metadata block for this long.</summary>
         public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);

@@ -42,6 +42,14 @@ namespace BitTorrent.Session
         /// <summary>When the connection was made (the fetcher's clock): a peer that never becomes ready is dropped.</summary>
         public long ConnectedAt { get; set; }
 
+        /// <summary>Requests sent and answered (data or reject); with <see cref="WaitingSince"/>, a peer that sits on
+        /// our requests is noticed (the fetcher's lock).</summary>
+        public int RequestsSent { get; set; }
+        public int RequestsAnswered { get; set; }
+
+        /// <summary>When it last answered, or was first asked since; null while nothing is outstanding (lock).</summary>
+        public long? WaitingSince { get; set; }
+
         /// <summary>Why we closed it (None: it is open, or the peer closed it).</summary>
         public PeerCloseReason CloseReason => (PeerCloseReason)Volatile.Read(ref _closeReason);
 

@@ -160,7 +160,11 @@ namespace BitTorrent.Session
                     return;
                 case UtMetadataMessageType.Reject:
                     bool asked;
-                    lock (_sync) asked = _download.OnReject(peer, message.Piece);
+                    lock (_sync)
+                    {
+                        asked = _download.OnReject(peer, message.Piece);
+                        if (asked) Answered(peer);
+                    }
                     if (asked) Tick();   // the block goes to someone else
                     return;
             }
@@ -172,6 +176,7 @@ namespace BitTorrent.Session
             {
                 if (!peer.Ready) outcome = MetadataBlockOutcome.Unsolicited;   // data before any metadata_size
                 else outcome = _download.OnData(peer, message, out banned);
+                if (outcome != MetadataBlockOutcome.Unsolicited) Answered(peer);
                 if (outcome == MetadataBlockOutcome.Accepted || outcome == MetadataBlockOutcome.Completed) _lastProgress = _clock.GetTimestamp();
                 if (outcome == MetadataBlockOutcome.Completed) metadata = _download.Metadata;
                 if (outcome == MetadataBlockOutcome.Unsolicited && ++peer.Unsolicited > MaxUnsolicited) peer.Close(PeerCloseReason.UnrequestedBlocks);
@@ -193,6 +198,15 @@ namespace BitTorrent.Session
 
         private void OnHashMismatch(IReadOnlyList<MetadataFetchPeer> banned)
         {
+            lock (_sync)
+            {
+                // The download started over: whatever was asked before is forgotten, and late answers do not count.
+                foreach (var peer in _peers)
+                {
+                    peer.RequestsAnswered = peer.RequestsSent;
+                    peer.WaitingSince = null;
+                }
+            }
             Publish(EngineEventKind.MetadataHashFailed, EventSeverity.Warning,
                 $"The metadata from {banned.Count} peer(s) does not hash to the info-hash; they are banned and it is fetched again.", count: banned.Count);
             foreach (var culprit in banned)
@@ -206,6 +220,13 @@ namespace BitTorrent.Session
             Tick();
         }
 
+        /// <summary>One of the peer's requests was answered (lock held): the wait, if any remain, starts again.</summary>
+        private void Answered(MetadataFetchPeer peer)
+        {
+            peer.RequestsAnswered++;
+            peer.WaitingSince = peer.RequestsAnswered < peer.RequestsSent ? _clock.GetTimestamp() : (long?)null;
+        }
+
         /// <summary>Asks the peer for every block it may be asked for now (at most two outstanding).</summary>
         private void Pump(MetadataFetchPeer peer)
         {
@@ -214,6 +235,8 @@ namespace BitTorrent.Session
             {
                 if (!peer.Ready || peer.CloseReason != PeerCloseReason.None) return;
                 while (_download.TryGetRequest(peer, out int piece)) pieces.Add(piece);
+                peer.RequestsSent += pieces.Count;
+                if (pieces.Count > 0 && peer.WaitingSince is null) peer.WaitingSince = _clock.GetTimestamp();
             }
             foreach (int piece in pieces)
                 _ = peer.SendExtendedAsync(ExtensionNames.UtMetadata, UtMetadataMessage.EncodeRequest(piece), _token);

@@ -37,6 +37,9 @@ namespace BitTorrent.Session
         private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
         /// <summary>A connected peer that has not offered metadata by then is dropped for someone else.</summary>
         private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(20);
+        /// <summary>A peer that answers none of our requests for this long is dropped (its blocks went to others
+        /// after <see cref="MetadataDownload{TPeer}.ReaskAfter"/> already; this frees its connection slot).</summary>
+        private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
         private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
 
         private readonly object _sync = new object();
@@ -58,6 +61,7 @@ namespace BitTorrent.Session
         private long _lastProgress;
         private int _connecting;
         private int _connectFailures;
+        private bool _started;
 
         public MetadataFetcher(MagnetUri magnet, MetadataFetchOptions options, TorrentServices services)
         {
@@ -73,16 +77,31 @@ namespace BitTorrent.Session
             _download = new MetadataDownload<MetadataFetchPeer>(_infoHash, _clock);
         }
 
+        /// <summary>What the fetch knows of the torrent: its info-hash and a name (the magnet's dn, else the hash);
+        /// handed to trackers and discovery sources, which need no more.</summary>
+        public TorrentInfo Placeholder => new TorrentInfo { InfoHashBytes = _infoHash, InfoHash = _infoHashText, Name = _name };
+
+        /// <summary>Peers from elsewhere (the session's discovery sources); from any thread.</summary>
+        public void AddPeers(IReadOnlyList<IPEndPoint> peers)
+        {
+            int added;
+            lock (_sync) added = AddCandidates(peers, "local discovery");
+            // Before the run starts, the first tick dials them.
+            if (added > 0 && Volatile.Read(ref _started)) Tick();
+        }
+
         /// <summary>Peers connected now (for tests and progress).</summary>
         public int ConnectedPeers { get { lock (_sync) return _peers.Count; } }
 
         /// <summary>Runs until the metadata is verified (returned, exactly as received), nothing arrived for the
-        /// timeout (<see cref="DownloadException"/>, NoPeersAvailable) or <paramref name="cancellationToken"/> fires.</summary>
+        /// timeout (<see cref="DownloadException"/>: NoPeersAvailable, or ProxyConnectFailed/ProxyAuthenticationFailed
+        /// when every peer failed at the proxy) or <paramref name="cancellationToken"/> fires.</summary>
         public async Task<byte[]> RunAsync(CancellationToken cancellationToken)
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             _token = stop.Token;
             _lastProgress = _clock.GetTimestamp();
+            Volatile.Write(ref _started, true);
             var listed = await ListedPeersAsync(stop.Token).ConfigureAwait(false);
             lock (_sync) AddCandidates(listed, "the magnet link and the peer list");
             if (!_options.NoTracker)
@@ -90,8 +109,7 @@ namespace BitTorrent.Session
                 var tiers = _magnet.Trackers.Concat(_options.Trackers).Distinct(StringComparer.Ordinal).Select(t => (IReadOnlyList<string>)new[] { t }).ToList();
                 if (tiers.Count > 0)
                 {
-                    var placeholder = new TorrentInfo { InfoHashBytes = _infoHash, InfoHash = _infoHashText, Name = _name };
-                    _announcer = new SwarmAnnouncer(placeholder, tiers, _services.PeerId, _services.ListenPort, _clock, _services.TrackerOptions);
+                    _announcer = new SwarmAnnouncer(Placeholder, tiers, _services.PeerId, _services.ListenPort, _clock, _services.TrackerOptions);
                 }
             }
             using var timer = _clock.CreateTimer(_ => Tick(), null, TickInterval, TickInterval);
@@ -143,7 +161,7 @@ namespace BitTorrent.Session
         /// dial while there is room, drop peers that never offered metadata, and re-ask slow blocks.</summary>
         private void Tick()
         {
-            if (_done.Task.IsCompleted || _token.IsCancellationRequested) return;
+            if (!Volatile.Read(ref _started) || _done.Task.IsCompleted || _token.IsCancellationRequested) return;
             var ready = new List<MetadataFetchPeer>();
             lock (_sync)
             {
@@ -154,12 +172,19 @@ namespace BitTorrent.Session
                     return;
                 }
                 if (_announcer is not null && (_announce is null || _announce.IsCompleted) && _announcer.IsDue(_clock.GetUtcNow(), _peers.Count < _options.MaxConnections))
-                    _announce = AnnounceAsync(_announcer);
+                {
+                    var announcer = _announcer;
+                    _announce = Task.Run(() => AnnounceAsync(announcer));   // not a byte of HTTP or UDP under the lock
+                }
                 ConnectMore(now);
                 foreach (var peer in _peers)
                 {
-                    if (peer.Ready) ready.Add(peer);
-                    else if (_clock.GetElapsedTime(peer.ConnectedAt, now) >= ReadyTimeout) peer.Close(PeerCloseReason.NoMetadata);
+                    if (!peer.Ready)
+                    {
+                        if (_clock.GetElapsedTime(peer.ConnectedAt, now) >= ReadyTimeout) peer.Close(PeerCloseReason.NoMetadata);
+                    }
+                    else if (peer.WaitingSince is long since && _clock.GetElapsedTime(since, now) >= AnswerTimeout) peer.Close(PeerCloseReason.Silent);
+                    else ready.Add(peer);
                 }
             }
             foreach (var peer in ready) Pump(peer);
@@ -167,6 +192,11 @@ namespace BitTorrent.Session
 
         private DownloadException NoMetadata()
         {
+            // Through a proxy that is down (or refuses us), every peer fails the same way: say so, not "no peers".
+            if (_peers.Count == 0
+                && ((_services.Connector as Connections.ProxyPeerConnector)?.LastProxyFailure ?? _announcer?.LastProxyFailure) is Connections.ProxyException proxyFailure)
+                return new DownloadException(proxyFailure.Error == Connections.ProxyError.ProxyAuthenticationFailed
+                    ? DownloadError.ProxyAuthenticationFailed : DownloadError.ProxyConnectFailed, proxyFailure.Message, proxyFailure);
             string tried;
             lock (_sync) tried = _candidates.Count == 0 ? "no peer was found" : $"{_candidates.Count} peer(s) were tried, {_connectFailures} connection attempt(s) failed";
             return new DownloadException(DownloadError.NoPeersAvailable,

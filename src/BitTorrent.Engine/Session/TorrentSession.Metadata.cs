@@ -16,7 +16,8 @@ namespace BitTorrent.Session
         /// (the link's <c>tr</c> and <see cref="MetadataFetchOptions.Trackers"/>, unless
         /// <see cref="MetadataFetchOptions.NoTracker"/>), dialled with the session's peer id, port, bind address and
         /// proxy. Progress is told through <see cref="Events"/>: PeersDiscovered, PeerConnected, PeerConnectFailed,
-        /// PeerDisconnected and PeerBanned (with reasons), MetadataHashFailed and MetadataReceived. A verified
+        /// PeerDisconnected and PeerBanned (with reasons), MetadataHashFailed and MetadataReceived. The session's
+        /// discovery sources (<see cref="IPeerDiscovery"/>) are asked for the info-hash while the fetch runs. A verified
         /// dictionary that is not a usable torrent (its hash matches, so the swarm's torrent is broken) is a
         /// <see cref="TorrentFormatException"/>.</para></summary>
         public async Task<TorrentInfo> FetchMetadataAsync(MagnetUri magnet, MetadataFetchOptions options, CancellationToken cancellationToken)
@@ -27,6 +28,13 @@ namespace BitTorrent.Session
             lock (_sync)
                 if (_disposed) throw new ObjectDisposedException(nameof(TorrentSession));
             var fetcher = new MetadataFetcher(magnet, options ?? new MetadataFetchOptions(), _services);
+            // The session's discovery sources (local discovery; the DHT later) look for the info-hash too — unless a
+            // torrent of the session already has it: the sources know each info-hash once. Nothing private is known
+            // yet, so nothing is held back from them.
+            var placeholder = fetcher.Placeholder;
+            bool discover = !Contains(placeholder.InfoHash) && !(options?.NoDiscovery ?? false);
+            if (discover)
+                foreach (var source in _options.Discovery) source.Add(placeholder, fetcher.AddPeers);
             // Ends with the session too: disposing it stops every fetch as it stops every torrent.
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopAll.Token);
             byte[] metadata;
@@ -37,6 +45,14 @@ namespace BitTorrent.Session
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && _stopAll.IsCancellationRequested)
             {
                 throw new ObjectDisposedException(nameof(TorrentSession), "The session was closed while fetching the metadata.");
+            }
+            finally
+            {
+                if (discover && !Contains(placeholder.InfoHash))
+                    foreach (var source in _options.Discovery)
+                    {
+                        try { source.Remove(placeholder.InfoHash); } catch (Exception) { /* one source's trouble must not hide the result */ }
+                    }
             }
             return TorrentParser.FromMetadata(metadata, magnet);
         }

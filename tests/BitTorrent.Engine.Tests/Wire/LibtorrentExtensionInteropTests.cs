@@ -171,6 +171,28 @@ select.select([sys.stdin], [], [], 120)
     }
 
     [Fact]
+    public async Task The_session_fetches_libtorrents_metadata_from_its_magnet_link_and_peer_address()
+    {
+        using var lt = new LibtorrentProcess(_work, "serve");
+        var info = lt.ReadResult();
+        var magnet = MagnetUri.Parse(info.GetProperty("magnet").GetString()!);
+        await using var session = new BitTorrent.Session.TorrentSession();
+        var options = new BitTorrent.Session.MetadataFetchOptions { NoTracker = true, Timeout = TimeSpan.FromSeconds(60) };
+        options.Peers.Add(new IPEndPoint(IPAddress.Loopback, info.GetProperty("port").GetInt32()));
+
+        var torrent = await session.FetchMetadataAsync(magnet, options, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(info.GetProperty("info_hash").GetString(), torrent.InfoHash);
+        Assert.Equal(info.GetProperty("metadata_size").GetInt64(), torrent.RawInfo.Length);
+        Assert.Equal(info.GetProperty("name").GetString(), torrent.Name);
+        Assert.Equal(300, torrent.Files.Count(f => !f.IsPadding));
+        Assert.Equal(magnet.Trackers, torrent.Trackers);
+        var events = new List<BitTorrent.Events.EngineEvent>();
+        while (session.Events.TryRead(out var e)) events.Add(e);
+        Assert.Contains(events, e => e.Kind == BitTorrent.Events.EngineEventKind.MetadataReceived);
+    }
+
+    [Fact]
     public void A_magnet_made_by_libtorrent_reads_as_the_same_torrent()
     {
         using var lt = new LibtorrentProcess(_work, "serve");

@@ -510,7 +510,11 @@ WebUI\HostHeaderValidation=false
         if ($p.HasExited) { throw "qbittorrent-nox exited: $(Read-InteropLog $p -StdErr)" }
         try { $null = Invoke-RestMethod -Uri "$base/app/version" -TimeoutSec 2; $true } catch { $false }
     }
-    foreach ($t in $TorrentPath) { $null = & curl -s -m 10 -F "torrents=@$t" -F "savepath=$DataDir" "$base/torrents/add" }
+    foreach ($t in $TorrentPath) {
+        # A magnet link goes in as a URL (qBittorrent fetches its metadata from the peers); anything else is a .torrent file.
+        if ($t -like 'magnet:*') { $null = & curl -s -m 10 -F "urls=$t" -F "savepath=$DataDir" "$base/torrents/add" }
+        else { $null = & curl -s -m 10 -F "torrents=@$t" -F "savepath=$DataDir" "$base/torrents/add" }
+    }
     Wait-Until -TimeoutSec $TimeoutSec -Because 'qBittorrent to check the data and seed' -Condition {
         # Invoke-RestMethod writes a JSON array as one object: enumerate it.
         $info = @(Invoke-RestMethod -Uri "$base/torrents/info" -TimeoutSec 5 | ForEach-Object { $_ })
@@ -525,6 +529,7 @@ function Start-QBittorrentLeecher {
     <#
         qbittorrent-nox downloading the torrents into DataDir (an empty folder): it finds peers through the torrents'
         trackers (libtorrent inside accepts loopback peers) and this returns once every torrent is complete.
+        A TorrentPath that is a magnet link is added as one (its x.pe peers and tr trackers are used).
     #>
     param(
         [Parameter(Mandatory)] [string[]] $TorrentPath,
@@ -583,8 +588,9 @@ function Get-PwshCommand {
 function Start-ModuleSeeder {
     <#
         Start-TorrentSeed (this module) in a child pwsh, so it can be killed by PID like any other client: seeds the
-        torrents from DataPath on 127.0.0.1:Port, no trackers, for DurationSec. Verbose output goes to the log.
-        Returns the process (with Port and EndPoint) once the port accepts connections.
+        torrents from DataPath on 127.0.0.1:Port, no trackers (-UseTracker: the torrents' own), for DurationSec, and
+        dials the -Peer addresses. Verbose output goes to the log. Returns the process (with Port and EndPoint) once
+        the port accepts connections.
     #>
     param(
         [Parameter(Mandatory)] [string[]] $TorrentPath,
@@ -592,14 +598,18 @@ function Start-ModuleSeeder {
         [Parameter(Mandatory)] [string] $LogDir,
         [int] $Port = 0,
         [int] $DurationSec = 600,
-        [string] $Name = 'module-seed'
+        [string] $Name = 'module-seed',
+        [switch] $UseTracker,
+        [string[]] $Peer = @()
     )
     if ($Port -eq 0) { $Port = Get-FreePort }
     $list = Join-Path $LogDir "$Name-$Port.torrents.txt"
     Set-Content -LiteralPath $list -Value $TorrentPath -Encoding utf8
     $q = { param($s) "'" + ($s -replace "'", "''") + "'" }
+    $trackerArgument = if ($UseTracker) { '' } else { '-NoTracker ' }
+    $peerArgument = if ($Peer.Count -gt 0) { "-Peer $(($Peer | ForEach-Object { & $q $_ }) -join ',') " } else { '' }
     $command = "Import-Module BitTorrent; Start-TorrentSeed -LiteralPath (Get-Content -LiteralPath $(& $q $list)) -DataPath $(& $q $DataPath) " +
-        "-Port $Port -ListenAddress 127.0.0.1 -NoTracker -ThrottleLimit 64 -Duration ([TimeSpan]::FromSeconds($DurationSec)) -Verbose *>&1"
+        "-Port $Port -ListenAddress 127.0.0.1 $trackerArgument$peerArgument-ThrottleLimit 64 -Duration ([TimeSpan]::FromSeconds($DurationSec)) -Verbose *>&1"
     $pwsh = Get-PwshCommand
     $p = Start-InteropProcess -FilePath $pwsh.FilePath -ArgumentList ($pwsh.Arguments + @('-NoProfile', '-NonInteractive', '-Command', $command)) `
         -LogDir $LogDir -Name "$Name-$Port"

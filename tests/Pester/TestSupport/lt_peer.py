@@ -3,6 +3,8 @@
 python3-libtorrent is not importable from other interpreters).
 
 usage: lt_peer.py MODE TORRENT SAVE_DIR PORT [--timeout S] [--no-tracker] [--upload-limit BYTES_PER_S] [--peer IP:PORT]
+  TORRENT      a .torrent file, or (leech only) a magnet link: libtorrent fetches the metadata from its x.pe peers
+               and tr trackers
   MODE seed    trust the data (seed_mode), print 'ready' once seeding, serve until killed or timeout
   MODE check   check the data on disk first, print 'ready {json}' with the pieces it has, then serve
   MODE leech   download; print one JSON line when complete (or when the timeout ends)
@@ -29,12 +31,16 @@ if upload_limit:
     everyone = lt.ip_filter()
     everyone.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
     ses.set_peer_class_filter(everyone)
-params = lt.add_torrent_params()
-params.ti = lt.torrent_info(torrent)
+if torrent.startswith("magnet:"):
+    params = lt.parse_magnet_uri(torrent)
+else:
+    params = lt.add_torrent_params()
+    params.ti = lt.torrent_info(torrent)
 params.save_path = save
 if "--no-tracker" in sys.argv:
     params.trackers = []
-    params.ti.clear_trackers() if hasattr(params.ti, "clear_trackers") else None
+    if params.ti is not None and hasattr(params.ti, "clear_trackers"):
+        params.ti.clear_trackers()
 if mode == "seed":
     params.flags |= lt.torrent_flags.seed_mode
 h = ses.add_torrent(params)

@@ -195,16 +195,7 @@ namespace BitTorrent.Download
         private void SendGreeting(PeerSession session)
         {
             var have = _ctx.Have;
-            if (session.SupportsExtensions)
-            {
-                // BEP 10: ut_metadata and (not for a private torrent) ut_pex under our ids, our metadata's size, our
-                // listen port, the address we see the peer at, our upload queue, and BEP 21 upload_only once we have
-                // everything we want (a seed: a peer that also is one closes the connection rather than idle in it).
-                int port = Options.ListenPort > 0 ? Options.ListenPort : _ctx.Services.ListenPort;
-                var ext = ExtendedHandshake.CreateLocal(ClientIdentity.ClientName, Options.MaxUploadQueue, port, session.EndPoint.Address,
-                    _ctx.Metadata.MetadataSize, uploadOnly: _ctx.IsDone, isPrivate: _ctx.Torrent.IsPrivate);
-                session.Send(PeerMessage.Extended(ExtensionIds.Handshake, ext.Encode()));
-            }
+            if (session.SupportsExtensions) SendExtendedHandshake(session, uploadOnly: _ctx.IsDone);
             if (have.Count == 0)
             {
                 if (session.SupportsFast) session.Send(PeerMessage.HaveNone);
@@ -217,6 +208,20 @@ namespace BitTorrent.Download
                 foreach (int piece in AllowedFastSet.Compute(session.EndPoint.Address, _ctx.Torrent.InfoHashBytes, _ctx.Torrent.PieceCount))
                     if (have[piece]) session.GrantAllowedFast(piece);
             }
+        }
+
+        /// <summary>BEP 10: ut_metadata and (not for a private torrent) ut_pex under our ids, our metadata's size, our
+        /// listen port, the address we see the peer at, our upload queue, and BEP 21 upload_only once we have
+        /// everything we want (a seed: a peer that also is one closes the connection rather than idle in it). Sent
+        /// whole again when we finish: Transmission reads every handshake as the full list, so a delta naming only
+        /// upload_only would turn our extensions off there.</summary>
+        private void SendExtendedHandshake(PeerSession session, bool uploadOnly)
+        {
+            int port = Options.ListenPort > 0 ? Options.ListenPort : _ctx.Services.ListenPort;
+            var ext = ExtendedHandshake.CreateLocal(ClientIdentity.ClientName, Options.MaxUploadQueue, port, session.EndPoint.Address,
+                _ctx.Metadata.MetadataSize, uploadOnly, isPrivate: _ctx.Torrent.IsPrivate);
+            if (uploadOnly) session.MarkToldUploadOnly();
+            session.Send(PeerMessage.Extended(ExtensionIds.Handshake, ext.Encode()));
         }
 
         private async Task RunSessionAsync(PeerSession session, PeerCandidate candidate, CancellationToken token)
@@ -305,6 +310,7 @@ namespace BitTorrent.Download
         public void Tick(DateTime now, double seconds)
         {
             _ctx.Lock.AssertHeld();
+            bool done = _ctx.IsDone;
             foreach (var s in _ctx.Sessions.ToArray())
             {
                 s.Tick(seconds, now);
@@ -313,7 +319,13 @@ namespace BitTorrent.Download
                     s.Close(PeerCloseReason.Silent, $"silent for {(int)SilenceLimit.TotalSeconds} s");
                     continue;
                 }
-                if (MessageDispatcher.IsBothSeeds(_ctx, s))
+                if (done && s.SupportsExtensions && !s.ToldUploadOnly)
+                {
+                    // We just finished: tell the peer (BEP 21). A seed among them is let go at the next tick, once
+                    // this has gone out.
+                    SendExtendedHandshake(s, uploadOnly: true);
+                }
+                else if (MessageDispatcher.IsBothSeeds(_ctx, s))
                 {
                     // We finished while connected to a seed (or an upload-only peer): nothing left to trade.
                     s.Close(PeerCloseReason.BothSeeds, "both sides are seeds");

@@ -60,6 +60,14 @@ namespace BitTorrent.Download
         public bool PeerUploadOnly { get; private set; }
         /// <summary>The port the peer listens on (BEP 10 <c>p</c>), when it said.</summary>
         public int? PeerListenPort { get; private set; }
+        /// <summary>Our extended handshake to it said upload_only (we had everything we want).</summary>
+        public bool ToldUploadOnly { get; private set; }
+
+        public void MarkToldUploadOnly()
+        {
+            _lock.AssertHeld();
+            ToldUploadOnly = true;
+        }
 
         // ---- download side ----
 

@@ -58,6 +58,8 @@ internal sealed class ScriptedSeeder : IAsyncDisposable
     public string Key => new PeerAddress(EndPoint).ToString();
     public ConcurrentQueue<BlockRequest> Requests { get; } = new();
     public ConcurrentQueue<BlockRequest> Cancels { get; } = new();
+    /// <summary>Every BEP 10 handshake the download sent it (with a requestQueue, when it speaks BEP 10).</summary>
+    public ConcurrentQueue<ExtendedHandshake> ExtendedHandshakes { get; } = new();
     public int BlocksSent;
     public bool Connected { get; private set; }
     public bool Closed { get; private set; }
@@ -96,6 +98,7 @@ internal sealed class ScriptedSeeder : IAsyncDisposable
                 if (length == 0) continue;
                 var body = new byte[length];
                 await stream.ReadExactlyAsync(body, token);
+                if (body[0] == 20 && body[1] == 0) { ExtendedHandshakes.Enqueue(ExtendedHandshake.Decode(body.AsSpan(2))); continue; }
                 if (body[0] != 6 && body[0] != 8) continue;
                 var block = new BlockRequest(BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(1)), BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(5)), BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(9)));
                 if (body[0] == 8) { Cancels.Enqueue(block); continue; }
