@@ -260,6 +260,17 @@ Describe 'Get-TorrentInfo and Save-TorrentFile fetch the metadata' {
         Get-ReferenceInfoHash $target | Should -Be $Set.InfoHash
     }
 
+    It 'the fetch goes through -Proxy, never around it: a dead proxy is ProxyConnectFailed' {
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $out = @(Get-TorrentInfo $ByPeer -NoTracker -Proxy "socks5://127.0.0.1:$DeadPort" -TimeoutSec 10 -InformationVariable events -ErrorVariable failed -ErrorAction SilentlyContinue)
+        $out | Should -BeNullOrEmpty
+        @($failed).Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -Be 'ProxyConnectFailed,BitTorrent.PowerShell.Commands.GetTorrentInfoCommand'
+        (Select-MetadataReceived $events).Count | Should -Be 0
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 60
+        { Save-TorrentFile $ByPeer -Proxy 'ftp://127.0.0.1:1' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidProxy,BitTorrent.PowerShell.Commands.SaveTorrentFileCommand'
+    }
+
     It 'Save-TorrentFile writes a TorrentInfo it is given' {
         $folder = New-Destination 'save-object'
         $file = $Solo.Info | Save-TorrentFile -OutFile $folder -ErrorAction Stop

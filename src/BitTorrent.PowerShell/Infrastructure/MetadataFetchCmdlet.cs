@@ -45,8 +45,33 @@ namespace BitTorrent.PowerShell.Infrastructure
         [ValidateRange(1, 86400)]
         public int TimeoutSec { get; set; } = 60;
 
+        /// <summary>The local address the fetch's connections (peers, trackers, the proxy) leave from.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? BindAddress { get; set; }
+
+        /// <summary>A proxy for the fetch's peer connections and HTTP(S) trackers: http://host:port or
+        /// socks5://host:port. UDP trackers are skipped with it.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Uri? Proxy { get; set; }
+
+        /// <summary>User name and password for -Proxy.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        [Credential]
+        public PSCredential? ProxyCredential { get; set; }
+
+        private TorrentSessionOptions _sessionOptions = new TorrentSessionOptions();
+
         protected override void BeginProcessing()
         {
+            // Checked before anything is read or fetched: a bad value stops the command, so nothing goes around them.
+            _sessionOptions = new TorrentSessionOptions
+            {
+                BindAddress = NetworkParameters.Bind(this, BindAddress, null),
+                Proxy = NetworkParameters.Proxy(this, Proxy, ProxyCredential),
+            };
             foreach (var text in Peer)
             {
                 if (PeerAddress.TryParse(text, out var address) && address.Address is not null)
@@ -128,7 +153,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             if (_session is not null) return _session;
             try
             {
-                _session = new TorrentSession(new TorrentSessionOptions());
+                _session = new TorrentSession(_sessionOptions);
             }
             catch (SocketException ex)
             {
