@@ -421,6 +421,7 @@ Describe 'Stopping while the metadata is being fetched' {
             $null = Wait-Job $stuck -Timeout 30
             $clock.Elapsed.TotalSeconds | Should -BeLessThan 30
             $stuck.State | Should -Be 'Stopped'
+            @($stuck.Error) | Should -HaveCount 0 -Because 'a stop is not a failure'
         }
         finally { $job, $stuck | Remove-Job -Force }
     }

@@ -183,7 +183,11 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         private void Fetched(Entry entry, Task<TorrentInfo> fetch, TorrentSession session, IRecordSink sink)
         {
-            if (fetch.IsCanceled || (fetch.IsFaulted && fetch.Exception!.GetBaseException() is OperationCanceledException))
+            // Cancelled by the stop, or cut off by the session closing at the end of the command: no error of its own.
+            bool closing;
+            lock (_control) closing = _session is null;
+            if (fetch.IsCanceled || (fetch.IsFaulted && (fetch.Exception!.GetBaseException() is OperationCanceledException
+                    || (closing && fetch.Exception!.GetBaseException() is ObjectDisposedException))))
             {
                 entry.FetchEnded = true;
                 return;
@@ -204,7 +208,7 @@ namespace BitTorrent.PowerShell.Infrastructure
                 string kept = MetadataCache.Save(entry.Destination, torrent);
                 sink.WriteVerbose($"{torrent.Name}: metadata fetched ({torrent.InfoHash}), kept in '{kept}'.");
             }
-            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException)
+            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
             {
                 sink.WriteWarning($"{torrent.Name}: the fetched metadata could not be kept ({ex.Message}); a new run fetches it again.");
             }
