@@ -296,6 +296,12 @@ Describe 'Start-TorrentDownload from a magnet link' {
         (Select-MetadataReceived $second).Count | Should -Be 0
         Assert-Downloaded $dest $Set
 
+        # Tab completion of -Include knows the link's files from the kept metadata.
+        $line = "Start-TorrentDownload '$again' -DestinationPath '$dest' -Include "
+        $completions = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText)
+        $completions | Should -Contain 'a.bin'
+        $completions | Should -Contain 'b/c.bin'
+
         # Test-Torrent reads the kept metadata too, and never asks the swarm for it.
         (Test-Torrent $again -DataPath $dest -ErrorAction Stop).IsComplete | Should -BeTrue
         $null = Test-Torrent $again -DataPath (New-Destination 'empty') -ErrorVariable missing -ErrorAction SilentlyContinue
