@@ -431,4 +431,41 @@ Describe 'Stopping while the metadata is being fetched' {
         }
         finally { $job, $stuck | Remove-Job -Force }
     }
+
+    It 'Suspend-TorrentJob stops a metadata fetch (its connection closes) and Resume-TorrentJob starts it again' {
+        # A "peer" that accepts and never answers: the fetch waits on it, so the suspend finds it fetching.
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $port = ([System.Net.IPEndPoint]$listener.LocalEndpoint).Port
+        $job = Start-TorrentDownload ('magnet:?xt=urn:btih:' + ('d4' * 20) + "&x.pe=127.0.0.1:$port") -DestinationPath (New-Destination 'suspend') -NoTracker -TimeoutSec 300 -AsJob
+        $accepted = @()
+        try {
+            $first = $listener.AcceptTcpClientAsync()
+            $first.Wait(30000) | Should -BeTrue -Because 'the fetch dials the x.pe peer'
+            $accepted += $first.Result
+            $null = Suspend-TorrentJob $job
+            $job.State | Should -Be 'Suspended'
+            # The suspend closes the fetch's connection: the peer reads to the end of the stream (bounded).
+            $stream = $first.Result.GetStream()
+            $buffer = [byte[]]::new(4096)
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            do {
+                $read = $stream.ReadAsync($buffer, 0, $buffer.Length)
+                $read.Wait(30000) | Should -BeTrue -Because 'the connection closes after the suspend'
+            } while ($read.Result -gt 0 -and $clock.Elapsed.TotalSeconds -lt 30)
+            $read.Result | Should -Be 0
+
+            $null = Resume-TorrentJob $job
+            $second = $listener.AcceptTcpClientAsync()
+            $second.Wait(30000) | Should -BeTrue -Because 'the resumed job fetches again'
+            $accepted += $second.Result
+            $job.State | Should -Be 'Running'
+        }
+        finally {
+            $job | Stop-Job
+            $job | Remove-Job -Force
+            $accepted | ForEach-Object { $_.Dispose() }
+            $listener.Stop()
+        }
+    }
 }

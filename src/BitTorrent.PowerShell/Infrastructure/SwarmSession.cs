@@ -30,6 +30,8 @@ namespace BitTorrent.PowerShell.Infrastructure
         /// <summary>Held to pause or resume the torrents, and while the running session appears or goes.</summary>
         private readonly object _control = new object();
         private TorrentSession? _session;
+        /// <summary>The running command's pump (for fetches restarted by a resume from another thread).</summary>
+        private EnginePump? _pump;
         private bool _paused;
         private volatile string _summary = string.Empty;
         private volatile string _percentText = string.Empty;
@@ -67,7 +69,15 @@ namespace BitTorrent.PowerShell.Infrastructure
                 var session = _session;
                 if (session is null) return;
                 foreach (var entry in _entries)
+                {
                     if (entry.Handle is not null) session.Resume(entry.Handle);
+                    // A metadata fetch the pause stopped starts again (one still winding down restarts as it ends).
+                    else if (entry.Magnet is not null && entry.Fetch is null && !entry.FetchEnded && _pump is not null)
+                    {
+                        entry.FetchPaused = false;
+                        Fetch(entry, session, _pump);
+                    }
+                }
             }
         }
 
@@ -76,7 +86,15 @@ namespace BitTorrent.PowerShell.Infrastructure
         {
             var session = _session;
             if (session is null) return Task.CompletedTask;
-            return Task.WhenAll(_entries.Where(e => e.Handle is not null).Select(e => session.PauseAsync(e.Handle!)).ToList());
+            var stopping = _entries.Where(e => e.Handle is not null).Select(e => session.PauseAsync(e.Handle!)).ToList();
+            // Metadata fetches move data too: a suspended job stops them, and fetches them again when resumed.
+            foreach (var entry in _entries.Where(e => e.Handle is null && e.Fetch is not null && !e.Fetch.IsCompleted))
+            {
+                entry.FetchPaused = true;
+                entry.FetchStop?.Cancel();
+                stopping.Add(entry.Fetch!.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
+            }
+            return Task.WhenAll(stopping);
         }
 
         /// <summary>Queues a torrent; false (and nothing queued) when the same torrent is already queued: a session
@@ -116,6 +134,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             }
             var ready = new List<Entry>();
             pump.Events = session.Events;
+            _pump = pump;
             pump.OnEvent = ReportFailure;
             pump.Progress = WriteProgress;
             // Results are written after the turn that drained their torrent's events (its failure first).
@@ -176,7 +195,9 @@ namespace BitTorrent.PowerShell.Infrastructure
         {
             var magnet = entry.Magnet!;
             entry.FetchStarted = DateTime.UtcNow;
-            entry.Fetch = pump.Watch(Task.Run(() => session.FetchMetadataAsync(magnet, entry.FetchOptions!, pump.Token)));
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(pump.Token);
+            entry.FetchStop = stop;
+            entry.Fetch = pump.Watch(Task.Run(() => session.FetchMetadataAsync(magnet, entry.FetchOptions!, stop.Token)));
             entry.Fetch.ContinueWith(done => pump.Post(sink => Fetched(entry, done, session, sink)),
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
@@ -189,6 +210,20 @@ namespace BitTorrent.PowerShell.Infrastructure
             if (fetch.IsCanceled || (fetch.IsFaulted && (fetch.Exception!.GetBaseException() is OperationCanceledException
                     || (closing && fetch.Exception!.GetBaseException() is ObjectDisposedException))))
             {
+                lock (_control)
+                {
+                    if (entry.FetchPaused && _session is not null && !_pump!.Stopping)
+                    {
+                        // Stopped by a suspend, not by the end: it waits for the resume (or restarts now if that came first).
+                        entry.Fetch = null;
+                        if (!_paused)
+                        {
+                            entry.FetchPaused = false;
+                            Fetch(entry, _session, _pump);
+                        }
+                        return;
+                    }
+                }
                 entry.FetchEnded = true;
                 return;
             }
@@ -384,6 +419,10 @@ namespace BitTorrent.PowerShell.Infrastructure
             public MetadataFetchOptions? FetchOptions { get; }
             public Func<TorrentInfo, (DownloadOptions?, string?)>? Prepare { get; }
             public Task<TorrentInfo>? Fetch { get; set; }
+            /// <summary>Cancels this fetch alone (a suspend); the command's stop cancels it too.</summary>
+            public CancellationTokenSource? FetchStop { get; set; }
+            /// <summary>The fetch was stopped by a suspend: it starts again on resume.</summary>
+            public bool FetchPaused { get; set; }
             public DateTime FetchStarted { get; set; }
             /// <summary>The fetch ended without adding a torrent (failed, stopped or nothing to do): it is reported.</summary>
             public bool FetchEnded { get; set; }
