@@ -57,6 +57,8 @@ Describe 'Magnet links: real clients fetch the metadata from our seeder' -Tag In
         $null = New-Item -ItemType Directory -Path $dest
         $lt = Start-LibtorrentPeer -Mode Leech -TorrentPath $PeerMagnet -SavePath $dest -NoTracker -TimeoutSec 120 -LogDir $Workspace
         $lt.WaitForExit(150000) | Should -BeTrue
+        # Its output reaches the log through event handlers that may run a moment after the exit: wait for the line.
+        Wait-Until -TimeoutSec 15 -Because 'libtorrent''s result line to reach its log' -Condition { (Read-InteropLog $lt) -match '"seeding"' }
         $status = (Read-InteropLog $lt).Trim() | ConvertFrom-Json
         $status.seeding | Should -BeTrue -Because "libtorrent reports the torrent complete: $(Read-InteropLog $lt -StdErr)"
         Assert-SameContent -Root (Join-Path $dest 'payload') -Because 'libtorrent fetched the metadata and the data from our seeder'

@@ -30,6 +30,9 @@ namespace BitTorrent.Session
         /// <summary>Unasked metadata blocks a peer may send before it is dropped.</summary>
         public const int MaxUnsolicited = 16;
 
+        /// <summary>Host names among a link's x.pe peers that are looked up (the rest are ignored).</summary>
+        public const int MaxPeerNames = 8;
+
         /// <summary>Attempts per address before it is given up.</summary>
         public const int MaxAttempts = 3;
 
@@ -139,9 +142,12 @@ namespace BitTorrent.Session
         private async Task<List<IPEndPoint>> ListedPeersAsync(CancellationToken token)
         {
             var endPoints = new List<IPEndPoint>(_options.Peers);
+            int names = 0;
             foreach (var address in _magnet.Peers)
             {
                 if (address.Address is IPAddress ip) { endPoints.Add(new IPEndPoint(ip, address.Port)); continue; }
+                // Names are looked up one at a time, each bounded: a link listing thousands must not stall the fetch.
+                if (++names > MaxPeerNames) continue;
                 try
                 {
                     using var resolve = CancellationTokenSource.CreateLinkedTokenSource(token);

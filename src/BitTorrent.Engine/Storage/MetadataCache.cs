@@ -37,12 +37,18 @@ namespace BitTorrent.Storage
 
         /// <summary>Writes the torrent (<see cref="TorrentWriter.ToBytes"/>: trackers, web seeds and the exact info
         /// dictionary) atomically — a temporary file in the same folder, flushed, then renamed over the old one — and
-        /// returns its path. Creates <c>.bittorrent</c> when needed.</summary>
+        /// returns its path. Creates <c>.bittorrent</c> when needed. Throws IOException when <c>.bittorrent</c> or
+        /// the file is a symbolic link or junction (or the disk refuses the write).</summary>
         public static string Save(string destination, TorrentInfo torrent)
         {
             if (torrent is null) throw new ArgumentNullException(nameof(torrent));
             var path = GetPath(destination, torrent.InfoHash);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var folder = Path.GetDirectoryName(path)!;
+            // A link planted where our state goes would carry the write anywhere it points (as DownloadStorage refuses).
+            foreach (var entry in new FileSystemInfo[] { new DirectoryInfo(folder), new FileInfo(path) })
+                if (entry.Exists && FileSystemLinks.IsLink(entry))
+                    throw new IOException($"'{entry.FullName}' is a symbolic link or junction; the metadata is not written through links (one could lead outside the destination).");
+            Directory.CreateDirectory(folder);
             var bytes = TorrentWriter.ToBytes(torrent);
             // A name of our own per write: two runs saving the same torrent at once must not write one temporary file.
             var temp = path + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp";

@@ -89,6 +89,14 @@ namespace BitTorrent.Wire
             if (!_peers.TryGetValue(peer, out var state)) return;
             foreach (int piece in state.Outstanding) Forget(piece);
             _peers.Remove(peer);
+            // Nobody left gives the size being assembled (a peer that named a size of its own and left): what was
+            // received can never be completed, so the size is chosen again by the next request.
+            if (Size is long size && !IsComplete)
+            {
+                foreach (var other in _peers.Values)
+                    if (other.Size == size) return;
+                Restart();
+            }
         }
 
         /// <summary>The next block to request of <paramref name="peer"/>, if any; recorded as asked now. Call until it
@@ -101,6 +109,9 @@ namespace BitTorrent.Wire
             long now = _clock.GetTimestamp();
             if (state.RejectedAt is long rejected && _clock.GetElapsedTime(rejected, now) < RejectBackoff) return false;
             if (Size is null) Start(state.Size.Value);
+            // A size nobody is fetching any more (its peers rejected or went quiet before sending a block) gives way
+            // to this peer's: one peer naming a false size and then stalling must not keep the honest ones idle.
+            else if (state.Size != Size && _received == 0 && !AnyOutstanding()) Start(state.Size.Value);
             if (state.Size != Size) return false;
 
             // Blocks nobody is waiting for first, then blocks whose request has been out for longer than ReaskAfter.
@@ -170,6 +181,13 @@ namespace BitTorrent.Wire
             Forget(piece);
             state.RejectedAt = _clock.GetTimestamp();
             return true;
+        }
+
+        private bool AnyOutstanding()
+        {
+            foreach (var block in _blocks)
+                if (block.Outstanding > 0) return true;
+            return false;
         }
 
         private void Start(long size)

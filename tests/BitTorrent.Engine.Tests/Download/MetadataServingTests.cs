@@ -112,6 +112,22 @@ public class MetadataServingTests
     }
 
     [Fact]
+    public async Task Metadata_pushed_at_a_torrent_that_has_it_is_ignored_then_its_sender_dropped()
+    {
+        await using var swarm = await SeedingSwarm.StartAsync(PieceLength, PieceCount);
+        var metadata = swarm.Torrent.RawInfo.ToArray();
+        using var peer = await RawPeer.ConnectAsync(swarm.Port, swarm.Torrent.InfoHashBytes, fastExtension: true, extensionProtocol: true);
+        await ReadOurHandshakeAsync(peer);
+        await peer.SendAsync(PeerHandshake());
+        var block = Extended(ExtensionIds.UtMetadata, UtMetadataMessage.EncodeData(0, metadata.Length, metadata.AsSpan(0, UtMetadataMessage.BlockSize)));
+        await peer.SendAsync(Enumerable.Repeat(block, MetadataServing.MaxUnsolicited + 1).ToArray());
+        Assert.True(await peer.ClosedBySeederAsync());
+        var closed = await swarm.WaitForEventAsync(e => e.Kind == EngineEventKind.PeerDisconnected, "the pusher to be dropped");
+        Assert.Equal(PeerCloseReason.UnrequestedBlocks, closed.Reason);
+        Assert.True(swarm.IsRunning);
+    }
+
+    [Fact]
     public async Task A_peer_that_says_upload_only_is_not_kept_by_a_seed()
     {
         await using var swarm = await SeedingSwarm.StartAsync(PieceLength, PieceCount);

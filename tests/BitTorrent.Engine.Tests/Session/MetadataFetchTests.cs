@@ -146,6 +146,17 @@ public class MetadataFetchTests
     }
 
     [Fact]
+    public async Task A_peer_that_names_a_false_size_and_rejects_does_not_keep_the_honest_peer_idle()
+    {
+        var (torrent, metadata, magnet) = MakeTorrent();
+        await using var liar = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Reject, advertisedSize: 99_999);
+        await using var honest = new ScriptedMetadataPeer(metadata, torrent.InfoHashBytes, MetadataBehaviour.Honest);
+        await using var session = new TorrentSession();
+        var fetched = await session.FetchMetadataAsync(magnet, Options(liar, honest), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(torrent.InfoHash, fetched.InfoHash);
+    }
+
+    [Fact]
     public async Task A_peer_pushing_blocks_nobody_asked_for_is_dropped_and_nothing_it_sent_is_used()
     {
         var (torrent, metadata, magnet) = MakeTorrent();

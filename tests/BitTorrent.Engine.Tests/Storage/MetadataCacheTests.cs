@@ -67,6 +67,18 @@ public class MetadataCacheTests
         Assert.Null(MetadataCache.TryLoad(destination, torrent.InfoHash));
     }
 
+    [Fact]
+    public void Saving_refuses_to_write_through_a_link_planted_as_the_state_folder()
+    {
+        using var fixture = new SessionFixture();
+        var destination = fixture.Folder("dl");
+        var elsewhere = fixture.Folder("elsewhere");
+        Directory.CreateSymbolicLink(Path.Combine(destination, ".bittorrent"), elsewhere);
+        var (torrent, _) = SessionFixture.MakeTorrent("cached.bin", 5000, 16384, seed: 8, dataFolder: null);
+        Assert.Throws<IOException>(() => MetadataCache.Save(destination, torrent));
+        Assert.Empty(Directory.GetFileSystemEntries(elsewhere));
+    }
+
     [Theory]
     [InlineData("../../../../etc/passwd")]
     [InlineData("0123456789abcdef0123456789abcdef0123456")]

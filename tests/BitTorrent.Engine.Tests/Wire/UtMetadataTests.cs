@@ -259,6 +259,32 @@ public sealed class MetadataDownloadTests
     }
 
     [Fact]
+    public void A_false_size_from_a_peer_that_rejects_or_leaves_gives_way_to_the_honest_size()
+    {
+        var metadata = Metadata(20_000);
+        var download = For(metadata);
+        download.AddPeer("rejecter", 99_999);
+        download.AddPeer("honest", metadata.Length);
+        Assert.Equal(new[] { 0, 1 }, Drain(download, "rejecter"));
+        Assert.Empty(Drain(download, "honest"));                  // its size is not the one being tried
+        Assert.True(download.OnReject("rejecter", 0));
+        Assert.Empty(Drain(download, "honest"));                  // block 1 is still out with the rejecter
+        Assert.True(download.OnReject("rejecter", 1));
+        Assert.Equal(new[] { 0, 1 }, Drain(download, "honest"));  // nobody fetches 99 999 bytes any more
+        Assert.Equal(metadata.Length, download.Size);
+
+        var again = For(metadata);
+        again.AddPeer("stalled", 99_999);
+        again.AddPeer("honest", metadata.Length);
+        Assert.Equal(new[] { 0, 1 }, Drain(again, "stalled"));
+        again.RemovePeer("stalled");
+        Assert.Null(again.Size);                                   // the only peer with that size left
+        Assert.Equal(new[] { 0, 1 }, Drain(again, "honest"));
+        again.OnData("honest", 0, metadata.Length, Block(metadata, 0), out _);
+        Assert.Equal(MetadataBlockOutcome.Completed, again.OnData("honest", 1, metadata.Length, Block(metadata, 1), out _));
+    }
+
+    [Fact]
     public void A_v2_info_hash_is_checked_with_sha256()
     {
         var metadata = Metadata(1000);

@@ -31,9 +31,6 @@ namespace BitTorrent.Download
         /// <summary>The metadata_size of our extended handshake (null when there is nothing to serve).</summary>
         public long? MetadataSize => _server.MetadataSize;
 
-        /// <summary>Blocks sent so far (lock), for the status and the tests.</summary>
-        public long BlocksServed { get; private set; }
-
         /// <summary>One ut_metadata message (the payload after the extended id). False: the peer keeps sending what we
         /// never asked for and is to be dropped. Throws <see cref="PeerProtocolException"/> for a malformed message or
         /// a request flood.</summary>
@@ -51,7 +48,6 @@ namespace BitTorrent.Download
             // A peer that asks without telling us its ut_metadata id cannot be answered (BEP 10: we send under its id).
             if (!session.Extensions.TryGetId(ExtensionNames.UtMetadata, out byte id)) return true;
             session.Send(PeerMessage.Extended(id, reply.Payload));
-            if (reply.Type == UtMetadataMessageType.Data) BlocksServed++;
             return true;
         }
 
