@@ -32,6 +32,7 @@
         'Start-TorrentSeed'
         'Suspend-TorrentJob'
         'Resume-TorrentJob'
+        'Save-TorrentFile'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
@@ -42,7 +43,7 @@
             ProjectUri   = 'https://github.com/bittorrent-powershell/BitTorrent'
             LicenseUri   = 'https://github.com/bittorrent-powershell/BitTorrent/blob/main/LICENSE'
             ReleaseNotes = @'
-0.1.0 - a complete BitTorrent client in-process, as twelve cmdlets:
+0.1.0 - a complete BitTorrent client in-process, as thirteen cmdlets:
 - Get-TorrentInfo, ConvertFrom-Bencode, ConvertTo-Bencode: read torrents (safe paths, info-hash, magnet link) and
   bencode, with a strict limit-checked codec.
 - Get-TorrentPeer, Get-TorrentTracker: HTTP, HTTPS and UDP trackers (BEP 3, 12, 15, 23), all at once; scrape.
@@ -53,6 +54,8 @@
 - Suspend-TorrentJob, Resume-TorrentJob: pause and resume a torrent job (PowerShell 7 has no Suspend-Job or
   Resume-Job; on Windows PowerShell 5.1 those work on a torrent job too); Get-Job shows each job's progress.
 - New-Torrent, Test-Torrent: create and verify torrents on every core (mktorrent's info-hash for the same files).
+- Magnet links (BEP 9, BEP 53 so=) and bare info-hashes wherever a torrent is taken, by position or piped as text;
+  the metadata fetched from the swarm (ut_metadata) and kept; Save-TorrentFile turns a magnet link into a .torrent.
 - One torrent input everywhere (-Torrent, alias InputObject, by value and by property name); tab completion for
   -PieceSize, -Include/-Exclude, -Tracker and -Peer; full help (Get-Help -Full, about_BitTorrent).
 Tested on PowerShell 7.6 on Linux; see the README for what is and is not verified on Windows PowerShell 5.1.

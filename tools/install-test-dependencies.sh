@@ -33,7 +33,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$made_policy" -eq 1 ] && rm -f /usr/sbin/policy-rc.d
   [ "$status" -eq 0 ] || exit 1
 fi
-if [ ! -d tests/node/node_modules/webtorrent-fixtures ] || [ ! -d tests/node/node_modules/parse-torrent ]; then
-  (cd tests/node && npm install --no-audit --no-fund --loglevel=error) || exit 1
+if [ ! -d tests/node/node_modules/webtorrent-fixtures ] || [ ! -d tests/node/node_modules/parse-torrent ] \
+   || [ ! -d tests/node/node_modules/webtorrent ]; then
+  # --ignore-scripts: none of these needs an install script, and two of webtorrent's dependencies have ones that fail
+  # here (ip-set insists on pnpm; node-datachannel, WebRTC, downloads a prebuilt binary). WebRTC is never used:
+  # tests/node/webtorrent-seed.mjs swaps it out.
+  (cd tests/node && npm install --no-audit --no-fund --loglevel=error --ignore-scripts) || exit 1
 fi
 echo "install-test-dependencies: ready."

@@ -35,7 +35,7 @@ AfterAll {
     Remove-Item -LiteralPath $Work -Recurse -Force -ErrorAction SilentlyContinue
 }
 
-Describe '-Torrent on <_>' -ForEach @('Get-TorrentPeer', 'Get-TorrentTracker', 'Test-Torrent', 'Start-TorrentDownload', 'Start-TorrentSeed', 'Invoke-PeerHandshake') {
+Describe '-Torrent on <_>' -ForEach @('Get-TorrentPeer', 'Get-TorrentTracker', 'Test-Torrent', 'Start-TorrentDownload', 'Start-TorrentSeed', 'Invoke-PeerHandshake', 'Save-TorrentFile') {
     It 'is TorrentInfo[], alias InputObject, from the pipeline by value and by property name' {
         $p = (Get-Command $_).Parameters['Torrent']
         $p | Should -Not -BeNullOrEmpty

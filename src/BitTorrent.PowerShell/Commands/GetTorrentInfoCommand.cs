@@ -4,16 +4,17 @@ using BitTorrent.PowerShell.Infrastructure;
 
 namespace BitTorrent.PowerShell.Commands
 {
-    /// <summary>Reads .torrent files and emits one <see cref="TorrentInfo"/> per file.</summary>
+    /// <summary>Reads .torrent files, or fetches a magnet link's (or info-hash's) metadata from its swarm, and emits
+    /// one <see cref="TorrentInfo"/> per torrent.</summary>
     [Cmdlet(VerbsCommon.Get, "TorrentInfo", DefaultParameterSetName = PathSet)]
     [OutputType(typeof(TorrentInfo))]
-    public sealed class GetTorrentInfoCommand : TorrentPathCmdlet
+    public sealed class GetTorrentInfoCommand : MetadataFetchCmdlet
     {
         protected override void ProcessRecord()
         {
-            foreach (var path in ResolveInputPaths())
+            foreach (var source in ResolveInputs())
             {
-                var torrent = ReadTorrent(path);
+                var torrent = Load(source);
                 if (torrent is not null) WriteObject(torrent);
             }
         }

@@ -18,7 +18,32 @@ namespace BitTorrent.PowerShell.Commands
     {
         protected override string ProgressActivity => "Asking trackers for peers";
 
+        /// <summary>What a peer found in a magnet link's x.pe (rather than from a tracker) shows as its Source.</summary>
+        internal const string MagnetPeerSource = "magnet x.pe";
+
         protected override int OperationsPerTorrent(TorrentQuery query) => query.PeerQuery.Trackers.All.Count;
+
+        /// <summary>A magnet link's x.pe peers are peers of the torrent too: written first, and the trackers' answers
+        /// leave them out (each peer is written once). With x.pe peers a link needs no tracker.</summary>
+        private protected override object? BeginTorrent(TorrentTarget torrent, out bool needsNoTracker)
+        {
+            var state = new PeerState();
+            foreach (var peer in torrent.Peers)
+            {
+                if (peer.Address is null)
+                {
+                    WriteVerbose($"The magnet link's peer '{peer}' is a host name; Get-TorrentPeer lists addresses only (Invoke-PeerHandshake -InfoHash takes the link as it is).");
+                    continue;
+                }
+                var endPoint = new IPEndPoint(peer.Address, peer.Port);
+                if (!state.Emitted.Add(endPoint)) continue;
+                var found = new TorrentPeer(peer.Address, peer.Port, torrent.InfoHash, MagnetPeerSource, torrent.Name);
+                RecentPeers.Remember(found);
+                WriteObject(found);
+            }
+            needsNoTracker = state.Emitted.Count > 0;
+            return state;
+        }
 
         protected override async Task RunAsync(TorrentQuery query, CancellationToken cancellationToken)
         {

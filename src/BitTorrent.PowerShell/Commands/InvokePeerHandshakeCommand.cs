@@ -28,7 +28,7 @@ namespace BitTorrent.PowerShell.Commands
         private EnginePump? _pump;
         private readonly HashSet<string> _seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private SemaphoreSlim? _throttle;
-        private TorrentInfo? _torrent;
+        private TorrentTarget? _torrent;
         private int _started;
         private int _finished;
         private int _succeeded;
@@ -43,7 +43,8 @@ namespace BitTorrent.PowerShell.Commands
         [ArgumentCompleter(typeof(PeerAddressCompleter))]
         public string[] Peer { get; set; } = Array.Empty<string>();
 
-        /// <summary>The torrent's info-hash, 40 hex characters; binds the InfoHash property of piped objects.</summary>
+        /// <summary>The torrent's info-hash (40 hex or 32 base32 characters) or a magnet link; binds the InfoHash
+        /// property of piped objects. (-TorrentPath takes a magnet link without -Peer: its x.pe and trackers' peers.)</summary>
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = InfoHashSet, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         public string InfoHash { get; set; } = "";
@@ -55,7 +56,7 @@ namespace BitTorrent.PowerShell.Commands
         [ValidateNotNull]
         public TorrentInfo[] Torrent { get; set; } = Array.Empty<TorrentInfo>();
 
-        /// <summary>Path to the .torrent file, used as typed (like -Torrent).</summary>
+        /// <summary>Path to the .torrent file, used as typed (like -Torrent); or a magnet link.</summary>
         [Parameter(Mandatory = true, ParameterSetName = TorrentPathSet)]
         [ValidateNotNullOrEmpty]
         public string TorrentPath { get; set; } = "";
@@ -74,44 +75,72 @@ namespace BitTorrent.PowerShell.Commands
         {
             _throttle = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
             _pump = new EnginePump(new CmdletSink(this), _cancel.Token);
-            if (ParameterSetName == TorrentPathSet) _torrent = LoadTorrent(TorrentPath);
+            if (ParameterSetName == TorrentPathSet)
+            {
+                if (TorrentInput.IsMagnetText(this, TorrentPath, literalPath: true))
+                {
+                    if (!TorrentInput.TryParse(TorrentPath, out var magnet, out var error)) ThrowTerminatingError(error!);
+                    _torrent = TorrentTarget.From(magnet!);
+                }
+                else if (LoadTorrent(TorrentPath) is TorrentInfo loaded)
+                {
+                    _torrent = TorrentTarget.From(loaded);
+                }
+            }
         }
 
         protected override void ProcessRecord()
         {
             if (ParameterSetName == InfoHashSet)
             {
-                if (!TryParseInfoHash(InfoHash, out var infoHash))
+                if (TryParseInfoHash(InfoHash, out var infoHash))
+                {
+                    HandshakeAll(Peer ?? Array.Empty<string>(), infoHash, null);
+                    return;
+                }
+                if (!MagnetUri.LooksLikeMagnet(InfoHash))
                 {
                     WriteError(new ErrorRecord(
-                        new ArgumentException($"'{InfoHash}' is not an info-hash: it takes 40 hex characters (a v1 SHA-1)."),
+                        new ArgumentException($"'{InfoHash}' is not an info-hash: it takes 40 hex or 32 base32 characters (a v1 SHA-1), or a magnet link."),
                         Errors.InvalidInfoHashId, ErrorCategory.InvalidArgument, InfoHash));
                     return;
                 }
-                HandshakeAll(Peer ?? Array.Empty<string>(), infoHash, null);
+                if (TorrentInput.Parse(this, InfoHash) is MagnetUri magnet) Handshake(TorrentTarget.From(magnet));
             }
             else
             {
-                foreach (var torrent in ParameterSetName == TorrentSet ? Torrent : new[] { _torrent! })
+                foreach (var torrent in ParameterSetName == TorrentSet ? Torrent.Select(TorrentTarget.From) : new[] { _torrent! })
                 {
                     if (_cancel.IsCancellationRequested) return;
-                    var peers = Peer is { Length: > 0 } ? Peer : AskTrackers(torrent);
-                    HandshakeAll(peers, torrent.InfoHashBytes, torrent.PieceCount);
+                    Handshake(torrent);
                 }
             }
+        }
+
+        /// <summary>One torrent: -Peer when given, else the magnet link's x.pe peers and whatever its trackers list.</summary>
+        private void Handshake(TorrentTarget torrent)
+        {
+            if (Peer is { Length: > 0 })
+            {
+                HandshakeAll(Peer, torrent.InfoHashBytes, torrent.PieceCount);
+                return;
+            }
+            var peers = torrent.Peers.Select(p => p.ToString()).ToList();
+            if (torrent.TrackerCount > 0 || peers.Count == 0) peers.AddRange(AskTrackers(torrent));
+            HandshakeAll(peers, torrent.InfoHashBytes, torrent.PieceCount);
         }
 
         /// <summary>No -Peer with a torrent: the torrent's trackers say who to handshake with. Waits on the pipeline
         /// thread (each tracker request is bounded by -TimeoutSec; Ctrl+C ends the wait) and reports like
         /// Get-TorrentPeer: failures are warnings when another tracker worked, errors when none did.</summary>
-        private IReadOnlyList<string> AskTrackers(TorrentInfo torrent)
+        private IReadOnlyList<string> AskTrackers(TorrentTarget torrent)
         {
-            if (torrent.Trackers.Count == 0)
+            if (torrent.TrackerCount == 0)
             {
                 WriteError(TrackerPeerLookup.NoTrackers(torrent));
                 return Array.Empty<string>();
             }
-            WriteVerbose($"No -Peer: asking the {torrent.Trackers.Count} tracker(s) of '{torrent.Name}' for peers.");
+            WriteVerbose($"No -Peer: asking the {torrent.TrackerCount} tracker(s) of '{torrent.Name}' for peers.");
             TrackerPeerLookup.Answer answer;
             try
             {
@@ -280,7 +309,10 @@ namespace BitTorrent.PowerShell.Commands
         {
             infoHash = Array.Empty<byte>();
             text = text?.Trim() ?? "";
-            return text.Length == 40 && Hex.TryParse(text, out infoHash);
+            // A bare info-hash (hex or base32); a magnet link is read by the caller.
+            if (text.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase) || !MagnetUri.TryParse(text, out var magnet, out _)) return false;
+            infoHash = magnet.InfoHashBytes!;
+            return true;
         }
 
         private sealed class Outcome

@@ -24,13 +24,45 @@ namespace BitTorrent.PowerShell.Commands
         [Parameter]
         public TimeSpan Duration { get; set; }
 
+        /// <summary>How long a magnet link's metadata is looked for when the data folder does not keep it.</summary>
+        private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(60);
+
         protected override string JobName => "TorrentSeed";
+
+        private bool _timed;
+
+        private DownloadOptions Options() => BaseOptions() with
+        {
+            SeedOnly = true,
+            SeedUntilCancelled = !_timed,
+            SeedTime = _timed ? Duration : (TimeSpan?)null,
+        };
 
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
             DataPath = ResolveFolder(DataPath, Errors.DestinationInvalidId);
             Swarm.Verb = "Seeding";
+            _timed = MyInvocation.BoundParameters.ContainsKey(nameof(Duration));
+        }
+
+        /// <summary>A magnet link for data already on disk: the metadata kept in the data folder
+        /// (<c>.bittorrent/&lt;info-hash&gt;.torrent</c>, as a download from the link leaves it), else fetched from
+        /// the swarm and kept there; then the data is checked and seeded like any torrent's.</summary>
+        private protected override void QueueMagnet(MagnetUri magnet)
+        {
+            var kept = CachedMetadata(DataPath, magnet);
+            if (kept is not null)
+            {
+                Queue(kept);
+                return;
+            }
+            string name = TorrentInput.DisplayName(magnet);
+            if (!ShouldProcess(DataPath, $"Fetch the metadata of '{name}' ({magnet.InfoHash}) from its peers, keep it in " +
+                    $"'{MetadataCache.GetPath(DataPath, magnet.InfoHash!)}' and seed it from this folder"))
+                return;
+            if (!Swarm.AddMagnet(magnet, DataPath, FetchOptions(MetadataTimeout), torrent => (WithMagnetPeers(Options(), magnet), null)))
+                WriteWarning($"'{name}' ({magnet.InfoHash}) is already in this batch for '{DataPath}'; it is taken once.");
         }
 
         protected override void Queue(TorrentInfo torrent)
@@ -39,14 +71,7 @@ namespace BitTorrent.PowerShell.Commands
             if (!ShouldProcess(DataPath, $"Seed '{torrent.Name}' ({Units.FormatBytes(torrent.TotalSize)}) from this folder, " +
                     $"keeping its resume record in '{ResumeRecord.PathFor(DataPath, torrent)}'"))
                 return;
-            bool timed = MyInvocation.BoundParameters.ContainsKey(nameof(Duration));
-            var options = BaseOptions() with
-            {
-                SeedOnly = true,
-                SeedUntilCancelled = !timed,
-                SeedTime = timed ? Duration : (TimeSpan?)null,
-            };
-            if (!Swarm.Add(torrent, DataPath, options))
+            if (!Swarm.Add(torrent, DataPath, Options()))
                 WriteWarning($"'{torrent.Name}' ({torrent.InfoHash}) is already in this batch for '{DataPath}'; it is taken once.");
         }
     }

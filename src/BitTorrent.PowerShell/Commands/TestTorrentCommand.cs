@@ -90,7 +90,29 @@ namespace BitTorrent.PowerShell.Commands
 
         private IEnumerable<TorrentInfo?> ReadTorrents()
         {
-            foreach (var path in ResolveInputPaths()) yield return ReadTorrent(path);
+            foreach (var source in ResolveInputs())
+                yield return source.Magnet is null ? ReadTorrent(source.Path!) : KeptMetadata(source.Magnet);
+        }
+
+        /// <summary>A magnet link names data whose metadata a download from the link kept in the data folder
+        /// (.bittorrent/&lt;info-hash&gt;.torrent); Test-Torrent reads only that, it never asks the swarm.</summary>
+        private TorrentInfo? KeptMetadata(MagnetUri magnet)
+        {
+            string folder = File.Exists(_dataPath) ? System.IO.Path.GetDirectoryName(_dataPath) ?? _dataPath : _dataPath;
+            var kept = MetadataCache.TryLoad(folder, magnet.InfoHash!);
+            if (kept is null)
+            {
+                var record = new ErrorRecord(
+                    new FileNotFoundException($"No metadata of {magnet.InfoHash} is kept in '{MetadataCache.GetPath(folder, magnet.InfoHash!)}'.",
+                        MetadataCache.GetPath(folder, magnet.InfoHash!)),
+                    Errors.MetadataNotFoundId, ErrorCategory.ObjectNotFound, magnet);
+                record.ErrorDetails = new ErrorDetails(record.Exception.Message)
+                {
+                    RecommendedAction = "Test-Torrent does not fetch metadata: give -DataPath the folder a download from this link went to, or pipe Get-TorrentInfo <link> into Test-Torrent.",
+                };
+                WriteError(record);
+            }
+            return kept;
         }
 
         private void Verify(TorrentInfo torrent)

@@ -178,6 +178,12 @@ namespace BitTorrent.PowerShell.Infrastructure
                     if (torrents.Count >= MaxTorrents) break;
                     if (item is string text && text.Length > 0)
                     {
+                        // A magnet link's files are known once a download from it kept its metadata in the folder.
+                        if (MagnetUri.LooksLikeMagnet(text) && KeptMetadata(text, fakeBoundParameters) is TorrentInfo kept)
+                        {
+                            torrents.Add(kept);
+                            continue;
+                        }
                         foreach (var file in Resolve(text, literal))
                             if (torrents.Count < MaxTorrents && Read(file) is TorrentInfo t) torrents.Add(t);
                     }
@@ -188,6 +194,23 @@ namespace BitTorrent.PowerShell.Infrastructure
                 }
             }
             return torrents;
+        }
+
+        /// <summary>The metadata kept for a magnet link (or info-hash) in the folder -DestinationPath or -DataPath names
+        /// (default: the current location), or null.</summary>
+        private static TorrentInfo? KeptMetadata(string text, IDictionary fakeBoundParameters)
+        {
+            if (!MagnetUri.TryParse(text, out var magnet, out _) || !magnet.HasV1) return null;
+            string folder = ".";
+            foreach (var key in new[] { "DestinationPath", "DataPath" })
+                if (fakeBoundParameters.Contains(key) && Items(fakeBoundParameters[key]).FirstOrDefault() is string given && given.Length > 0)
+                    folder = given;
+            foreach (var resolved in Resolve(folder, literal: true))
+            {
+                try { return BitTorrent.Storage.MetadataCache.TryLoad(resolved, magnet.InfoHash!); }
+                catch (Exception ex) when (ex is ArgumentException || ex is NotSupportedException) { return null; }
+            }
+            return null;
         }
 
         private static IEnumerable<object?> Items(object? value)

@@ -52,6 +52,10 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         // Peer wire protocol (Invoke-PeerHandshake and, later, the download engine).
         public const string InvalidInfoHashId = "InvalidInfoHash";
+
+        // Magnet links and their metadata.
+        public const string InvalidMagnetUriId = "InvalidMagnetUri";
+        public const string MetadataNotFoundId = "MetadataNotFound";
         public const string InvalidPeerAddressId = "InvalidPeerAddress";
         public const string PeerConnectionRefusedId = "PeerConnectionRefused";
         public const string PeerUnreachableId = "PeerUnreachable";
@@ -243,11 +247,37 @@ namespace BitTorrent.PowerShell.Infrastructure
             return record;
         }
 
-        public static ErrorRecord NoTrackers(TorrentInfo torrent)
+        /// <summary>A magnet link (or info-hash) that cannot be used; the message and the exception's Error say why.</summary>
+        public static ErrorRecord InvalidMagnetUri(MagnetUriException ex, string text)
         {
+            var record = new ErrorRecord(ex, InvalidMagnetUriId, ErrorCategory.InvalidArgument, text);
+            string where = ex.Parameter is null ? "" : $" (parameter '{ex.Parameter}')";
+            record.ErrorDetails = new ErrorDetails($"Not a usable magnet link ({ex.Error}){where}: {ex.Message}")
+            {
+                RecommendedAction = "Give a link of the form magnet:?xt=urn:btih:<40 hex digits or 32 base32 characters>, or the info-hash alone.",
+            };
+            return record;
+        }
+
+        /// <summary>Metadata that hashes to the magnet link's info-hash (so it is the swarm's own) but is not a usable torrent.</summary>
+        public static ErrorRecord InvalidFetchedTorrent(TorrentFormatException ex, MagnetUri magnet)
+        {
+            var record = new ErrorRecord(ex, InvalidTorrentFileId, ErrorCategory.InvalidData, magnet);
+            record.ErrorDetails = new ErrorDetails($"The metadata of {magnet.InfoHash} from its peers is not a usable torrent ({ex.Error}): {ex.Message}")
+            {
+                RecommendedAction = "The metadata matches the info-hash, so the torrent itself is broken: it cannot be downloaded by this client.",
+            };
+            return record;
+        }
+
+        public static ErrorRecord NoTrackers(TorrentInfo torrent) => NoTrackers(TorrentTarget.From(torrent));
+
+        public static ErrorRecord NoTrackers(TorrentTarget torrent)
+        {
+            string what = torrent.InputObject is MagnetUri ? "magnet link" : "torrent";
             var record = new ErrorRecord(
-                new InvalidOperationException($"The torrent '{torrent.Name}' ({torrent.InfoHash}) lists no trackers."),
-                NoTrackersId, ErrorCategory.ObjectNotFound, torrent);
+                new InvalidOperationException($"The {what} '{torrent.Name}' ({torrent.InfoHash}) lists no trackers."),
+                NoTrackersId, ErrorCategory.ObjectNotFound, torrent.InputObject);
             record.ErrorDetails = new ErrorDetails(record.Exception.Message)
             {
                 RecommendedAction = "Name a tracker with -Tracker (e.g. -Tracker udp://tracker.example:6969/announce).",
@@ -260,7 +290,9 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         /// <summary>A tracker that did not give us peers: TrackerTimeout when it did not answer in time, else
         /// TrackerAnnounceFailed. The target object is the tracker URL; the exception carries the TrackerError.</summary>
-        public static ErrorRecord TrackerFailed(TrackerException ex, TorrentInfo torrent)
+        public static ErrorRecord TrackerFailed(TrackerException ex, TorrentInfo torrent) => TrackerFailed(ex, TorrentTarget.From(torrent));
+
+        public static ErrorRecord TrackerFailed(TrackerException ex, TorrentTarget torrent)
         {
             bool timeout = ex.Error == TrackerError.Timeout;
             if (ex.InnerException is BitTorrent.Connections.ProxyException proxy)

@@ -9,6 +9,9 @@ using BitTorrent.Metainfo;
 using BitTorrent.Trackers;
 using BitTorrent.PowerShell.Jobs;
 using BitTorrent.Wire;
+using BitTorrent.Session;
+using BitTorrent.Storage;
+using System.Linq;
 
 namespace BitTorrent.PowerShell.Infrastructure
 {
@@ -109,6 +112,46 @@ namespace BitTorrent.PowerShell.Infrastructure
         /// <summary>Called for each torrent read from the input.</summary>
         protected abstract void Queue(TorrentInfo torrent);
 
+        /// <summary>Called for each magnet link (or info-hash) in the input.</summary>
+        private protected abstract void QueueMagnet(MagnetUri magnet);
+
+        /// <summary>The folder's kept metadata for a magnet link (<c>.bittorrent/&lt;info-hash&gt;.torrent</c>, checked
+        /// against the info-hash), or null: then it must be fetched.</summary>
+        private protected TorrentInfo? CachedMetadata(string folder, MagnetUri magnet)
+        {
+            TorrentInfo? kept = null;
+            try
+            {
+                kept = MetadataCache.TryLoad(folder, magnet.InfoHash!);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                WriteWarning($"The kept metadata '{MetadataCache.GetPath(folder, magnet.InfoHash!)}' cannot be read ({ex.Message}); it is fetched again.");
+            }
+            if (kept is not null) WriteVerbose($"{kept.Name}: metadata from '{MetadataCache.GetPath(folder, magnet.InfoHash!)}' (not fetched again).");
+            return kept;
+        }
+
+        /// <summary>How a magnet link's metadata is fetched: the command's -Peer, -Tracker and -NoTracker.</summary>
+        private protected MetadataFetchOptions FetchOptions(TimeSpan timeout)
+        {
+            var options = new MetadataFetchOptions { NoTracker = NoTracker, Timeout = timeout, MaxConnections = Math.Min(MaxPeers, 16) };
+            foreach (var peer in Peers) options.Peers.Add(peer);
+            foreach (var url in Tracker) options.Trackers.Add(url);
+            return options;
+        }
+
+        /// <summary>The torrent's options with a magnet link's x.pe peers added to -Peer (its trackers are in the
+        /// fetched torrent already): after the metadata, the download goes on with the peers that gave it.</summary>
+        private protected static DownloadOptions WithMagnetPeers(DownloadOptions options, MagnetUri? magnet)
+        {
+            if (magnet is null || magnet.Peers.Count == 0) return options;
+            var peers = new List<IPEndPoint>(options.Peers);
+            foreach (var p in magnet.Peers)
+                if (p.Address is not null && !peers.Any(x => x.Address.Equals(p.Address) && x.Port == p.Port)) peers.Add(new IPEndPoint(p.Address, p.Port));
+            return options with { Peers = peers };
+        }
+
         protected override void BeginProcessing()
         {
             foreach (var text in Peer)
@@ -150,9 +193,14 @@ namespace BitTorrent.PowerShell.Infrastructure
                 foreach (var t in Torrent) Queue(t);
                 return;
             }
-            foreach (var path in ResolveInputPaths())
+            foreach (var source in ResolveInputs())
             {
-                var t = ReadTorrent(path);
+                if (source.Magnet is not null)
+                {
+                    QueueMagnet(source.Magnet);
+                    continue;
+                }
+                var t = ReadTorrent(source.Path!);
                 if (t is not null) Queue(t);
             }
         }

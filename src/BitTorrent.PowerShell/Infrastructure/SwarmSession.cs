@@ -9,6 +9,7 @@ using BitTorrent.Download;
 using BitTorrent.Events;
 using BitTorrent.Metainfo;
 using BitTorrent.Session;
+using BitTorrent.Storage;
 
 namespace BitTorrent.PowerShell.Infrastructure
 {
@@ -22,11 +23,15 @@ namespace BitTorrent.PowerShell.Infrastructure
         private const int ParentActivityId = 1;
         /// <summary>Child progress records per update: a command seeding a thousand torrents shows the busiest few.</summary>
         private const int MostChildRecords = 16;
+        /// <summary>How long a stopping command waits for its metadata fetches to end.</summary>
+        private static readonly TimeSpan FetchStopWait = TimeSpan.FromSeconds(10);
         private readonly List<Entry> _entries = new List<Entry>();
         private readonly HashSet<string> _infoHashes = new HashSet<string>(StringComparer.Ordinal);
         /// <summary>Held to pause or resume the torrents, and while the running session appears or goes.</summary>
         private readonly object _control = new object();
         private TorrentSession? _session;
+        /// <summary>The running command's pump (for fetches restarted by a resume from another thread).</summary>
+        private EnginePump? _pump;
         private bool _paused;
         private volatile string _summary = string.Empty;
         private volatile string _percentText = string.Empty;
@@ -64,7 +69,15 @@ namespace BitTorrent.PowerShell.Infrastructure
                 var session = _session;
                 if (session is null) return;
                 foreach (var entry in _entries)
+                {
                     if (entry.Handle is not null) session.Resume(entry.Handle);
+                    // A metadata fetch the pause stopped starts again (one still winding down restarts as it ends).
+                    else if (entry.Magnet is not null && entry.Fetch is null && !entry.FetchEnded && _pump is not null)
+                    {
+                        entry.FetchPaused = false;
+                        Fetch(entry, session, _pump);
+                    }
+                }
             }
         }
 
@@ -73,7 +86,15 @@ namespace BitTorrent.PowerShell.Infrastructure
         {
             var session = _session;
             if (session is null) return Task.CompletedTask;
-            return Task.WhenAll(_entries.Where(e => e.Handle is not null).Select(e => session.PauseAsync(e.Handle!)).ToList());
+            var stopping = _entries.Where(e => e.Handle is not null).Select(e => session.PauseAsync(e.Handle!)).ToList();
+            // Metadata fetches move data too: a suspended job stops them, and fetches them again when resumed.
+            foreach (var entry in _entries.Where(e => e.Handle is null && e.Fetch is not null && !e.Fetch.IsCompleted))
+            {
+                entry.FetchPaused = true;
+                entry.FetchStop?.Cancel();
+                stopping.Add(entry.Fetch!.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
+            }
+            return Task.WhenAll(stopping);
         }
 
         /// <summary>Queues a torrent; false (and nothing queued) when the same torrent is already queued: a session
@@ -82,6 +103,17 @@ namespace BitTorrent.PowerShell.Infrastructure
         {
             if (!_infoHashes.Add(torrent.InfoHash)) return false;
             _entries.Add(new Entry(torrent, destination, options, ParentActivityId + 1 + _entries.Count));
+            return true;
+        }
+
+        /// <summary>Queues a magnet link whose metadata must first be fetched from the swarm (in the command's session,
+        /// so on its port); then it is kept in <c>&lt;destination&gt;/.bittorrent/&lt;info-hash&gt;.torrent</c> and the torrent
+        /// runs like any other with the options <paramref name="prepare"/> gives for it (null, and a warning: nothing
+        /// to do). False when the same torrent is already queued.</summary>
+        public bool AddMagnet(MagnetUri magnet, string destination, MetadataFetchOptions fetch, Func<TorrentInfo, (DownloadOptions? Options, string? Warning)> prepare)
+        {
+            if (!_infoHashes.Add(magnet.InfoHash!)) return false;
+            _entries.Add(new Entry(magnet, destination, fetch, prepare, ParentActivityId + 1 + _entries.Count));
             return true;
         }
 
@@ -102,6 +134,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             }
             var ready = new List<Entry>();
             pump.Events = session.Events;
+            _pump = pump;
             pump.OnEvent = ReportFailure;
             pump.Progress = WriteProgress;
             // Results are written after the turn that drained their torrent's events (its failure first).
@@ -112,7 +145,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             };
             Func<bool> allReported = () =>
             {
-                ready.AddRange(_entries.Where(e => !e.Reported && e.Handle is not null && e.Handle.Finished.IsCompleted));
+                ready.AddRange(_entries.Where(e => !e.Reported && (e.FetchEnded || (e.Handle is not null && e.Handle.Finished.IsCompleted))));
                 foreach (var entry in ready) entry.Reported = true;
                 return _entries.All(e => e.Reported);
             };
@@ -120,7 +153,11 @@ namespace BitTorrent.PowerShell.Infrastructure
             {
                 lock (_control)
                 {
-                    foreach (var entry in _entries) entry.Handle = session.Add(entry.Torrent, entry.Destination, entry.Options);
+                    foreach (var entry in _entries)
+                    {
+                        if (entry.Torrent is null) Fetch(entry, session, pump);
+                        else entry.Handle = session.Add(entry.Torrent, entry.Destination, entry.Options!);
+                    }
                     _session = session;
                     // A job suspended before its torrents were added: they start paused (a queued torrent pauses at once).
                     if (_paused) _ = PauseAdded();
@@ -133,8 +170,16 @@ namespace BitTorrent.PowerShell.Infrastructure
                 // them all (bounded), then what they said last and their results are written.
                 lock (_control) _session = null;
                 session.Dispose();
-                foreach (var entry in _entries.Where(e => e.Handle is null)) entry.Reported = true; // never added (the add threw)
-                pump.RunUntil(allReported, untilDoneEvenIfStopped: true);
+                foreach (var entry in _entries.Where(e => e.Handle is null && e.Fetch is null)) entry.Reported = true; // never added (the add threw)
+                // A fetch ends on the stop (its token) or the session's disposal; one that does not within the bound
+                // is left behind rather than holding the command.
+                var giveUp = DateTime.UtcNow + FetchStopWait;
+                pump.RunUntil(() =>
+                {
+                    if (DateTime.UtcNow > giveUp)
+                        foreach (var entry in _entries.Where(e => e.Handle is null)) entry.Reported = true;
+                    return allReported();
+                }, untilDoneEvenIfStopped: true);
                 foreach (var entry in _entries.Where(e => e.ProgressShown))
                     pump.Sink.WriteProgress(new ProgressRecord(entry.ActivityId, Activity(entry), "Done") { ParentActivityId = ParentActivityId, RecordType = ProgressRecordType.Completed });
                 pump.Sink.WriteProgress(new ProgressRecord(ParentActivityId, ParentActivity(), "Done") { RecordType = ProgressRecordType.Completed });
@@ -143,12 +188,97 @@ namespace BitTorrent.PowerShell.Infrastructure
             pump.RethrowIfStopped();
         }
 
+        /// <summary>Starts fetching a magnet link's metadata (pipeline thread, under <see cref="_control"/>). Its end is
+        /// handled on the pipeline thread: the metadata kept, the torrent added (paused if the job is suspended); or the
+        /// failure recorded as the entry's error.</summary>
+        private void Fetch(Entry entry, TorrentSession session, EnginePump pump)
+        {
+            var magnet = entry.Magnet!;
+            entry.FetchStarted = DateTime.UtcNow;
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(pump.Token);
+            entry.FetchStop = stop;
+            entry.Fetch = pump.Watch(Task.Run(() => session.FetchMetadataAsync(magnet, entry.FetchOptions!, stop.Token)));
+            entry.Fetch.ContinueWith(done => pump.Post(sink => Fetched(entry, done, session, sink)),
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        private void Fetched(Entry entry, Task<TorrentInfo> fetch, TorrentSession session, IRecordSink sink)
+        {
+            // Cancelled by the stop, or cut off by the session closing at the end of the command: no error of its own.
+            bool closing;
+            lock (_control) closing = _session is null;
+            if (fetch.IsCanceled || (fetch.IsFaulted && (fetch.Exception!.GetBaseException() is OperationCanceledException
+                    || (closing && fetch.Exception!.GetBaseException() is ObjectDisposedException))))
+            {
+                lock (_control)
+                {
+                    if (entry.FetchPaused && _session is not null && !_pump!.Stopping)
+                    {
+                        // Stopped by a suspend, not by the end: it waits for the resume (or restarts now if that came first).
+                        entry.Fetch = null;
+                        if (!_paused)
+                        {
+                            entry.FetchPaused = false;
+                            Fetch(entry, _session, _pump);
+                        }
+                        return;
+                    }
+                }
+                entry.FetchEnded = true;
+                return;
+            }
+            if (fetch.IsFaulted)
+            {
+                var ex = fetch.Exception!.GetBaseException();
+                var error = ex is DownloadException de ? de.Error : (DownloadError?)null;
+                entry.Errors.Add(ex is TorrentFormatException bad
+                    ? Errors.InvalidFetchedTorrent(bad, entry.Magnet!)
+                    : Errors.TorrentFailed(error, ex, ex.Message, entry.Name, entry.Magnet, entry.Destination, "Fetching the metadata of"));
+                entry.FetchEnded = true;
+                return;
+            }
+            var torrent = fetch.Result;
+            try
+            {
+                string kept = MetadataCache.Save(entry.Destination, torrent);
+                sink.WriteVerbose($"{torrent.Name}: metadata fetched ({torrent.InfoHash}), kept in '{kept}'.");
+            }
+            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
+            {
+                sink.WriteWarning($"{torrent.Name}: the fetched metadata could not be kept ({ex.Message}); a new run fetches it again.");
+            }
+            var (options, warning) = entry.Prepare!(torrent);
+            if (warning is not null) sink.WriteWarning(warning);
+            if (options is null)
+            {
+                entry.FetchEnded = true;
+                return;
+            }
+            entry.Torrent = torrent;
+            entry.Options = options;
+            lock (_control)
+            {
+                if (_session is null) { entry.FetchEnded = true; return; }   // the command is ending
+                try
+                {
+                    entry.Handle = session.Add(torrent, entry.Destination, options);
+                }
+                catch (Exception ex) when (ex is InvalidOperationException || ex is ObjectDisposedException)
+                {
+                    entry.Errors.Add(Errors.TorrentFailed(null, ex, ex.Message, entry.Name, torrent, entry.Destination, Verb));
+                    entry.FetchEnded = true;
+                    return;
+                }
+                if (_paused) _ = session.PauseAsync(entry.Handle);
+            }
+        }
+
         /// <summary>A torrent's failure, as an error record naming the torrent (the generic routing knows no verb).</summary>
         private bool ReportFailure(EngineEvent e)
         {
             if (e.Kind != EngineEventKind.TorrentFailed) return false;
-            var entry = _entries.FirstOrDefault(x => x.Torrent.InfoHash == e.InfoHash);
-            if (entry is null) return false;
+            var entry = _entries.FirstOrDefault(x => x.InfoHash == e.InfoHash);
+            if (entry is null || entry.Torrent is null) return false;
             entry.Errors.Add(Errors.TorrentFailed(e.Error, e.Exception, e.Message, entry.Torrent.Name, entry.Torrent, entry.Destination, Verb));
             return true;
         }
@@ -162,7 +292,7 @@ namespace BitTorrent.PowerShell.Infrastructure
                 sink.WriteProgress(new ProgressRecord(entry.ActivityId, Activity(entry), "Done") { ParentActivityId = ParentActivityId, RecordType = ProgressRecordType.Completed });
                 entry.ProgressShown = false;
             }
-            sink.WriteObject(entry.Handle!.Finished.Result.Result);
+            if (entry.Handle is not null) sink.WriteObject(entry.Handle.Finished.Result.Result);
         }
 
         private void WriteProgress(IRecordSink sink)
@@ -173,10 +303,16 @@ namespace BitTorrent.PowerShell.Infrastructure
             bool paused;
             lock (_control) paused = _paused;
             var working = new List<(Entry Entry, DownloadStatus Status)>();
+            var fetching = new List<Entry>();
             foreach (var entry in _entries)
             {
                 var status = entry.Handle?.GetStatus();
-                if (status is null) { wanted += entry.Torrent.TotalSize; continue; }
+                if (status is null)
+                {
+                    wanted += entry.Size;
+                    if (entry.Torrent is null && !entry.FetchEnded && entry.Fetch is not null) fetching.Add(entry);
+                    continue;
+                }
                 wanted += status.TotalWanted;
                 verified += status.BytesVerified;
                 // A paused torrent's status is its last run's: its rates and peers are gone with that run.
@@ -192,6 +328,16 @@ namespace BitTorrent.PowerShell.Infrastructure
             {
                 PercentComplete = percent,
             });
+            foreach (var entry in fetching.Take(MostChildRecords))
+            {
+                entry.ProgressShown = true;
+                int seconds = (int)(DateTime.UtcNow - entry.FetchStarted).TotalSeconds;
+                sink.WriteProgress(new ProgressRecord(entry.ActivityId, $"Fetching metadata {entry.Name}",
+                    $"Asking peers for the metadata of {entry.Magnet!.InfoHash} · {seconds} s")
+                {
+                    ParentActivityId = ParentActivityId,
+                });
+            }
             // Checking and downloading first (they are few: -ThrottleLimit), then the seeds moving the most data.
             foreach (var (entry, s) in working.OrderBy(w => w.Status.State == DownloadState.Seeding ? 1 : 0)
                          .ThenByDescending(w => w.Status.UploadRate + w.Status.DownloadRate).Take(MostChildRecords))
@@ -231,7 +377,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             foreach (var entry in _entries)
             {
                 var status = entry.Handle?.GetStatus();
-                wanted += status?.TotalWanted ?? entry.Torrent.TotalSize;
+                wanted += status?.TotalWanted ?? entry.Size;
                 verified += status?.BytesVerified ?? 0;
             }
             Summarize(wanted, verified, 0, 0, 0);
@@ -242,27 +388,55 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         private string ParentActivity() => _entries.Count == 1 ? $"{Verb} 1 torrent" : $"{Verb} {_entries.Count} torrents";
 
-        private string Activity(Entry entry) => $"{Verb} {entry.Torrent.Name}";
+        private string Activity(Entry entry) => $"{Verb} {entry.Name}";
 
         private sealed class Entry
         {
             public Entry(TorrentInfo torrent, string destination, DownloadOptions options, int activityId)
             {
                 Torrent = torrent;
+                InfoHash = torrent.InfoHash;
                 Destination = destination;
                 Options = options;
                 ActivityId = activityId;
             }
 
-            public TorrentInfo Torrent { get; }
+            public Entry(MagnetUri magnet, string destination, MetadataFetchOptions fetch,
+                Func<TorrentInfo, (DownloadOptions?, string?)> prepare, int activityId)
+            {
+                Magnet = magnet;
+                InfoHash = magnet.InfoHash!;
+                Destination = destination;
+                FetchOptions = fetch;
+                Prepare = prepare;
+                ActivityId = activityId;
+            }
+
+            /// <summary>Null for a magnet link until its metadata has been fetched.</summary>
+            public TorrentInfo? Torrent { get; set; }
+            public string InfoHash { get; }
+            public MagnetUri? Magnet { get; }
+            public MetadataFetchOptions? FetchOptions { get; }
+            public Func<TorrentInfo, (DownloadOptions?, string?)>? Prepare { get; }
+            public Task<TorrentInfo>? Fetch { get; set; }
+            /// <summary>Cancels this fetch alone (a suspend); the command's stop cancels it too.</summary>
+            public CancellationTokenSource? FetchStop { get; set; }
+            /// <summary>The fetch was stopped by a suspend: it starts again on resume.</summary>
+            public bool FetchPaused { get; set; }
+            public DateTime FetchStarted { get; set; }
+            /// <summary>The fetch ended without adding a torrent (failed, stopped or nothing to do): it is reported.</summary>
+            public bool FetchEnded { get; set; }
             public string Destination { get; }
-            public DownloadOptions Options { get; }
+            public DownloadOptions? Options { get; set; }
             public int ActivityId { get; }
             public SessionTorrent? Handle { get; set; }
             public bool Reported { get; set; }
             public bool ProgressShown { get; set; }
             /// <summary>Its failure, drained from the events, written just before its result.</summary>
             public List<ErrorRecord> Errors { get; } = new List<ErrorRecord>();
+
+            public string Name => Torrent?.Name ?? TorrentInput.DisplayName(Magnet!);
+            public long Size => Torrent?.TotalSize ?? Magnet?.ExactLength ?? 0;
         }
     }
 }

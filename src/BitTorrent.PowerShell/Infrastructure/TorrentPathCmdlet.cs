@@ -25,6 +25,11 @@ namespace BitTorrent.PowerShell.Infrastructure
         [ValidateNotNullOrEmpty]
         public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
+        /// <summary>Resolves -Path/-LiteralPath to torrent sources: magnet links and bare info-hashes (InvalidMagnetUri
+        /// errors for bad ones), and file-system paths. For the cmdlets that take magnet links.</summary>
+        private protected IEnumerable<TorrentSource> ResolveInputs() =>
+            TorrentInput.Resolve(this, ParameterSetName == LiteralPathSet ? LiteralPath : Path, ParameterSetName == LiteralPathSet);
+
         /// <summary>Resolves -Path/-LiteralPath to file-system paths. Problems are written as non-terminating errors
         /// and the path is skipped, so one bad path does not stop a batch.</summary>
         protected IEnumerable<string> ResolveInputPaths() =>

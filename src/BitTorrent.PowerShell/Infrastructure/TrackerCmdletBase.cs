@@ -11,7 +11,8 @@ using BitTorrent.Trackers;
 
 namespace BitTorrent.PowerShell.Infrastructure
 {
-    /// <summary>Shared by the cmdlets that query trackers: torrents from -Path/-LiteralPath or TorrentInfo objects,
+    /// <summary>Shared by the cmdlets that query trackers: torrents from -Path/-LiteralPath (.torrent files, magnet
+    /// links, info-hashes) or TorrentInfo objects,
     /// -Tracker, -TimeoutSec, -Port, -NumWant; the queries run on worker threads (several torrents at once, every
     /// tracker of a torrent at once) and post events to the <see cref="EnginePump"/>, which the pipeline thread turns,
     /// writing records and progress between short waits. StopProcessing cancels everything.</summary>
@@ -124,13 +125,15 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         protected override void ProcessRecord()
         {
-            IEnumerable<TorrentInfo?> torrents = ParameterSetName == TorrentSet
-                ? Torrent
-                : ResolveInputPaths().Select(ReadTorrent);
-            foreach (var torrent in torrents)
+            IEnumerable<TorrentTarget?> targets = ParameterSetName == TorrentSet
+                ? Torrent.Select(t => (TorrentTarget?)TorrentTarget.From(t))
+                : ResolveInputs().Select(source => source.Magnet is not null
+                    ? TorrentTarget.From(source.Magnet)
+                    : ReadTorrent(source.Path!) is TorrentInfo t ? TorrentTarget.From(t) : null);
+            foreach (var target in targets)
             {
-                if (torrent is null) continue;
-                Start(torrent);
+                if (target is null) continue;
+                Start(target);
                 Pump(untilInFlightBelow: MaxTorrentsInFlight);
             }
             Pump(untilInFlightBelow: int.MaxValue);
@@ -153,8 +156,18 @@ namespace BitTorrent.PowerShell.Infrastructure
             _pump?.Wake();
         }
 
-        private void Start(TorrentInfo torrent)
+        /// <summary>Called for each torrent before its trackers are asked (pipeline thread); returns the query's
+        /// initial <see cref="TorrentQuery.State"/>. <paramref name="needsNoTracker"/>: the torrent is served
+        /// without trackers (Get-TorrentPeer writes a magnet link's x.pe peers), so having none is no error.</summary>
+        private protected virtual object? BeginTorrent(TorrentTarget torrent, out bool needsNoTracker)
         {
+            needsNoTracker = false;
+            return null;
+        }
+
+        private void Start(TorrentTarget torrent)
+        {
+            object? state = BeginTorrent(torrent, out bool needsNoTracker);
             IEnumerable<IEnumerable<string>> tiers = Tracker is not null
                 ? Tracker.Select(u => new[] { u })
                 : torrent.TrackerTiers;
@@ -162,13 +175,13 @@ namespace BitTorrent.PowerShell.Infrastructure
             var list = new TrackerTierList(given);
             if (list.TierCount == 0)
             {
-                WriteError(Errors.NoTrackers(torrent));
+                if (!needsNoTracker) WriteError(Errors.NoTrackers(torrent));
                 return;
             }
             var request = new AnnounceRequest(torrent.InfoHashBytes, _peerId)
             {
                 Port = Port,
-                Left = torrent.TotalSize,
+                Left = torrent.Left,
                 NumWant = NumWant,
                 Key = _key,
                 Event = TrackerEvent.Started,
@@ -179,6 +192,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             query = new TorrentQuery(torrent, peerQuery, item => pump.Post(_ => OnEvent(query!, item)))
             {
                 GivenOrder = given.SelectMany(t => t).Where(u => !string.IsNullOrWhiteSpace(u)).Select(u => u.Trim()).Distinct().ToArray(),
+                State = state,
             };
             Interlocked.Add(ref _trackersTotal, OperationsPerTorrent(query));
             _torrentsStarted++;
@@ -197,7 +211,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             if (query.Work!.IsFaulted && !_cancel.IsCancellationRequested)
             {
                 var ex = query.Work.Exception!.GetBaseException();
-                WriteError(new ErrorRecord(ex, Errors.TrackerAnnounceFailedId, ErrorCategory.NotSpecified, query.Torrent));
+                WriteError(new ErrorRecord(ex, Errors.TrackerAnnounceFailedId, ErrorCategory.NotSpecified, query.Torrent.InputObject));
             }
             if (!query.Work.IsCanceled && !_cancel.IsCancellationRequested) OnCompleted(query);
         }
@@ -239,14 +253,15 @@ namespace BitTorrent.PowerShell.Infrastructure
         {
             private readonly Action<object> _post;
 
-            internal TorrentQuery(TorrentInfo torrent, TrackerPeerQuery peerQuery, Action<object> post)
+            internal TorrentQuery(TorrentTarget torrent, TrackerPeerQuery peerQuery, Action<object> post)
             {
                 Torrent = torrent;
                 PeerQuery = peerQuery;
                 _post = post;
             }
 
-            public TorrentInfo Torrent { get; }
+            /// <summary>The torrent (from a .torrent file or a magnet link).</summary>
+            internal TorrentTarget Torrent { get; }
             public TrackerPeerQuery PeerQuery { get; }
             internal Task? Work { get; set; }
 

@@ -28,11 +28,12 @@ namespace BitTorrent.PowerShell.Infrastructure
         }
 
         /// <summary>The error for a torrent that lists no tracker to ask: the peers must be named.</summary>
-        public static ErrorRecord NoTrackers(TorrentInfo torrent)
+        public static ErrorRecord NoTrackers(TorrentTarget torrent)
         {
+            string what = torrent.InputObject is MagnetUri ? "magnet link" : "torrent";
             var record = new ErrorRecord(
-                new InvalidOperationException($"The torrent '{torrent.Name}' ({torrent.InfoHash}) lists no trackers, so there is no one to ask for peers."),
-                Errors.NoTrackersId, ErrorCategory.ObjectNotFound, torrent);
+                new InvalidOperationException($"The {what} '{torrent.Name}' ({torrent.InfoHash}) lists no trackers (and no x.pe peers), so there is no one to ask for peers."),
+                Errors.NoTrackersId, ErrorCategory.ObjectNotFound, torrent.InputObject);
             record.ErrorDetails = new ErrorDetails(record.Exception.Message)
             {
                 RecommendedAction = "Name the peers to handshake with -Peer (ip:port or [ipv6]:port), e.g. -Peer 192.0.2.10:6881.",
@@ -42,7 +43,7 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         /// <summary>Asks the torrent's trackers; every request is bounded by <paramref name="timeout"/> (plus at
         /// most 5 s for the 'stopped' announce), so the task always ends.</summary>
-        public static async Task<Answer> AskAsync(TorrentInfo torrent, TimeSpan timeout, CancellationToken cancellationToken)
+        public static async Task<Answer> AskAsync(TorrentTarget torrent, TimeSpan timeout, CancellationToken cancellationToken)
         {
             var answer = new Answer();
             var list = new TrackerTierList(torrent.TrackerTiers.Select(t => t.ToArray()).ToArray());
@@ -56,7 +57,7 @@ namespace BitTorrent.PowerShell.Infrastructure
                 // Not 6881: see Get-TorrentPeer -Port; a random dynamic port never stands for a real client's entry.
                 Port = DynamicPortFirst + BitConverter.ToUInt16(random, 4) % (65536 - DynamicPortFirst),
                 Key = BitConverter.ToUInt32(random, 0),
-                Left = torrent.TotalSize,
+                Left = torrent.Left,
                 NumWant = AnnounceRequest.DefaultNumWant,
                 Event = TrackerEvent.Started,
             };
