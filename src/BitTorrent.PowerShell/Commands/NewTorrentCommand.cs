@@ -170,10 +170,7 @@ namespace BitTorrent.PowerShell.Commands
             }
             if (File.Exists(outFile) && !Force)
             {
-                var record = new ErrorRecord(new IOException($"The file '{outFile}' already exists."), Errors.OutFileExistsId,
-                    ErrorCategory.ResourceExists, outFile);
-                record.ErrorDetails = new ErrorDetails(record.Exception.Message) { RecommendedAction = "Use -Force to overwrite it, or choose another -OutFile." };
-                WriteError(record);
+                WriteError(Errors.OutFileExists(outFile));
                 return;
             }
             string? outFolder = System.IO.Path.GetDirectoryName(outFile);

@@ -180,6 +180,15 @@ namespace BitTorrent.PowerShell.Infrastructure
             return record;
         }
 
+        /// <summary>A .torrent file would be overwritten without -Force (New-Torrent, Save-TorrentFile).</summary>
+        public static ErrorRecord OutFileExists(string outFile)
+        {
+            var record = new ErrorRecord(new IOException($"The file '{outFile}' already exists."), OutFileExistsId,
+                ErrorCategory.ResourceExists, outFile);
+            record.ErrorDetails = new ErrorDetails(record.Exception.Message) { RecommendedAction = "Use -Force to overwrite it, or choose another -OutFile." };
+            return record;
+        }
+
         public static ErrorRecord FileNotFound(string path, bool isDirectory) => new ErrorRecord(
             isDirectory
                 ? new FileNotFoundException($"'{path}' is a folder, not a file.", path)
