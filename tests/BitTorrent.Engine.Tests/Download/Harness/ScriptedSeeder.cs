@@ -169,23 +169,11 @@ internal sealed class ScriptedSeeder : IAsyncDisposable
     {
         var data = _payload.AsSpan(block.Piece * _pieceLength + block.Offset, block.Length).ToArray();
         if (lie) for (int i = 0; i < data.Length; i++) data[i] ^= 0xFF;
-        var body = new byte[8 + data.Length];
-        BinaryPrimitives.WriteInt32BigEndian(body, block.Piece);
-        BinaryPrimitives.WriteInt32BigEndian(body.AsSpan(4), block.Offset);
-        data.CopyTo(body, 8);
-        await WriteAsync(Frame(7, body), token);
+        await WriteAsync(WireFrames.Piece(block.Piece, block.Offset, data), token);
         Interlocked.Increment(ref BlocksSent);
     }
 
-    private static byte[] Frame(byte id, byte[]? body = null)
-    {
-        body ??= Array.Empty<byte>();
-        var frame = new byte[5 + body.Length];
-        BinaryPrimitives.WriteInt32BigEndian(frame, 1 + body.Length);
-        frame[4] = id;
-        body.CopyTo(frame, 5);
-        return frame;
-    }
+    private static byte[] Frame(byte id, byte[]? body = null) => WireFrames.Frame(id, body);
 
     private async Task WriteAsync(byte[] bytes, CancellationToken token)
     {
