@@ -10,6 +10,8 @@
     - aria2c 1.36: tr (opentracker, which our seeder announces to); aria2 ignores x.pe.
     - Transmission 3.00: it ignores x.pe, and never dials loopback peers a tracker gives it ("martian" addresses), so a
       second Start-TorrentSeed dials it (-Peer); Transmission then asks that connection for the metadata.
+    - webtorrent 3 (Node, tests/node/webtorrent-leech.mjs): x.pe, no tracker; with protocol encryption off, since by
+      default it dials only with MSE, which we do not speak yet.
 #>
 
 Describe 'Magnet links: real clients fetch the metadata from our seeder' -Tag Interop {
@@ -94,5 +96,18 @@ Describe 'Magnet links: real clients fetch the metadata from our seeder' -Tag In
         Wait-TransmissionComplete -Process $tr -TimeoutSec 120 -Because "Transmission to fetch the metadata and the data: $(Read-InteropLog $dialer)"
         Assert-SameContent -Root (Join-Path $dest 'payload') -Because 'Transmission fetched the metadata and the data from our seeder'
         Stop-InteropProcess -Process $tr, $dialer
+    }
+
+    It 'webtorrent downloads from a magnet link with only x.pe' {
+        $dest = Join-Path $Workspace 'webtorrent'
+        $null = New-Item -ItemType Directory -Path $dest
+        $node = (Get-Command node -CommandType Application | Select-Object -First 1).Source
+        $wt = Start-InteropProcess -FilePath $node -LogDir $Workspace -Name 'webtorrent-magnet' -ArgumentList @(
+            (Join-Path $PSScriptRoot '../node/webtorrent-leech.mjs'), $PeerMagnet, $dest, (Get-FreePort), '--seconds', 120)
+        $wt.WaitForExit(150000) | Should -BeTrue -Because 'webtorrent exits once it has the whole torrent (or fails after 120 s)'
+        Wait-Until -TimeoutSec 15 -Because 'webtorrent''s result line to reach its log' -Condition { $wt.ExitCode -ne 0 -or (Read-InteropLog $wt) -match '(?m)^done ' }
+        $wt.ExitCode | Should -Be 0 -Because "webtorrent reports the torrent complete: $(Read-InteropLog $wt -StdErr)"
+        (Read-InteropLog $wt) | Should -Match '(?m)^metadata ' -Because 'it fetched the metadata first (it had only the link)'
+        Assert-SameContent -Root (Join-Path $dest 'payload') -Because 'webtorrent fetched the metadata and the data from our seeder'
     }
 }
