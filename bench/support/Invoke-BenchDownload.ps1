@@ -8,11 +8,16 @@
     torrent's tracker unless -NoTracker), listening on 127.0.0.1 only, and writes one JSON object to -ResultPath:
     the cmdlet's result plus this process's CPU time and memory figures. Exit code 0 only when the download
     completed.
+    With -Magnet instead of -TorrentPath (bench/Magnet.Bench.ps1) it is given only that link, and the JSON also
+    carries the Unix time (wall clock, seconds) at which the engine raised MetadataReceived and at which the cmdlet
+    started, so the caller can measure the time to metadata on the same clock as the other clients.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
-    [Parameter(Mandatory)] [string] $TorrentPath,
+    [string] $TorrentPath,
+    # A magnet link to download instead of -TorrentPath.
+    [string] $Magnet,
     [Parameter(Mandatory)] [string] $DestinationPath,
     [Parameter(Mandatory)] [string] $ResultPath,
     # Peers as one comma-separated string: pwsh -File passes every argument as a single string.
@@ -39,14 +44,15 @@ $beforeUser = $self.UserProcessorTime
 $beforeAlloc = [GC]::GetTotalAllocatedBytes($false)
 $beforeGcs = 0..[GC]::MaxGeneration | ForEach-Object { [GC]::CollectionCount($_) }
 
+if ([string]::IsNullOrEmpty($TorrentPath) -eq [string]::IsNullOrEmpty($Magnet)) { throw 'Give -TorrentPath or -Magnet (one of them).' }
 $arguments = @{
-    LiteralPath     = $TorrentPath
     DestinationPath = $DestinationPath
     ListenAddress   = '127.0.0.1'
     Port            = $Port
     TimeoutSec      = $TimeoutSec
     MaxPeers        = $MaxPeers
 }
+if ($Magnet) { $arguments.Path = $Magnet } else { $arguments.LiteralPath = $TorrentPath }
 $peers = @($Peer -split ',' | Where-Object { $_ })
 if ($peers.Count -gt 0) { $arguments.Peer = $peers }
 if ($NoTracker) { $arguments.NoTracker = $true }
@@ -55,12 +61,18 @@ $sinceStart = [DateTime]::Now - $self.StartTime   # pwsh start-up + Import-Modul
 $watch = [System.Diagnostics.Stopwatch]::StartNew()
 $errors = @()
 $result = $null
+$engineEvents = $null
+$cmdletStartUnix = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000
+# The engine's events (Information records) are only kept for a magnet: MetadataReceived carries the engine's time.
+if ($Magnet) { $arguments.InformationVariable = 'engineEvents' }
 try { $result = Start-TorrentDownload @arguments -ErrorVariable +errors -ErrorAction Continue | Select-Object -Last 1 }
 catch { $errors += $_ }
 $watch.Stop()
 
 $self.Refresh()
 $afterGcs = 0..[GC]::MaxGeneration | ForEach-Object { [GC]::CollectionCount($_) }
+# (Piped, so the collected list is enumerated: the first record tagged MetadataReceived.)
+$metadataEvent = $engineEvents | Where-Object { $_ -is [System.Management.Automation.InformationRecord] -and $_.Tags -contains 'MetadataReceived' } | Select-Object -First 1
 [ordered]@{
     Status            = if ($result) { "$($result.Status)" } else { 'NoResult' }
     Message           = if ($result) { $result.Message } else { $null }
@@ -79,6 +91,8 @@ $afterGcs = 0..[GC]::MaxGeneration | ForEach-Object { [GC]::CollectionCount($_) 
     ManagedHeapMiB    = [Math]::Round([GC]::GetTotalMemory($false) / 1MB, 1)
     PeakRssKiB        = Get-ProcStatusKiB 'VmHWM'
     Threads           = $self.Threads.Count
+    CmdletStartUnix   = $cmdletStartUnix
+    MetadataUnix      = if ($metadataEvent) { $metadataEvent.MessageData.Time.ToUnixTimeMilliseconds() / 1000 } else { $null }
     Errors            = @($errors | ForEach-Object { "$($_.FullyQualifiedErrorId): $($_.Exception.Message)" })
 } | ConvertTo-Json -Compress | Set-Content -LiteralPath $ResultPath
 if (-not $result -or "$($result.Status)" -ne 'Completed') { exit 1 }
