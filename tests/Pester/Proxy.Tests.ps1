@@ -176,10 +176,55 @@ Describe 'Outgoing connections: bind address and proxies' -Tag Interop {
         finally { $tracker.Stop() }
     }
 
+    # Invoke-PeerHandshake's connections are too short to watch with ss; the seeder itself says where it sees us
+    # (libtorrent's extended handshake carries 'yourip', BEP 10).
+    It 'Invoke-PeerHandshake -BindAddress 127.0.0.2: the seeder sees us at 127.0.0.2' {
+        $r = Invoke-PeerHandshake -Torrent $Info -Peer $Seeder.EndPoint -BindAddress 127.0.0.2 -ErrorAction Stop
+        $r.SupportsExtensionProtocol | Should -BeTrue
+        $r.YourIp | Should -Be '127.0.0.2'
+    }
+
+    It 'Invoke-PeerHandshake through dante (SOCKS5): the seeder sees the proxy''s address' -Skip:(-not (Get-Command danted -ErrorAction SilentlyContinue)) {
+        $r = Invoke-PeerHandshake -Torrent $Info -Peer $Seeder.EndPoint -Proxy $Danted.Uri -ErrorAction Stop
+        $r.InfoHash | Should -Be $Info.InfoHash
+        $r.YourIp | Should -Be '127.0.0.3'
+    }
+
+    It 'Invoke-PeerHandshake through tinyproxy (HTTP CONNECT, Basic auth), and ProxyAuthenticationFailed with a wrong password' -Skip:(-not (Get-Command tinyproxy -ErrorAction SilentlyContinue)) {
+        $good = [pscredential]::new('alice', (ConvertTo-SecureString 's3cret' -AsPlainText -Force))
+        $r = Invoke-PeerHandshake -Torrent $Info -Peer $Seeder.EndPoint -Proxy $Tinyproxy.Uri -ProxyCredential $good -ErrorAction Stop
+        $r.YourIp | Should -Be '127.0.0.3'
+
+        $bad = [pscredential]::new('alice', (ConvertTo-SecureString 'wrong' -AsPlainText -Force))
+        $errors = $null
+        $out = @(Invoke-PeerHandshake -Torrent $Info -Peer $Seeder.EndPoint -Proxy $Tinyproxy.Uri -ProxyCredential $bad -ErrorAction SilentlyContinue -ErrorVariable errors)
+        $out | Should -HaveCount 0
+        @($errors | Where-Object { $_.FullyQualifiedErrorId -like 'ProxyAuthenticationFailed,*' }).Count | Should -Be 1
+        $errors[0].TargetObject | Should -Be $Seeder.EndPoint
+    }
+
+    It 'Invoke-PeerHandshake through a dead proxy: ProxyConnectFailed, and the peer is not dialled directly' {
+        $peer = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $peer.Start()
+        try {
+            $endPoint = "127.0.0.1:$(([System.Net.IPEndPoint]$peer.LocalEndpoint).Port)"
+            $errors = $null
+            $out = @(Invoke-PeerHandshake -InfoHash $Info.InfoHash -Peer $endPoint -Proxy "socks5://127.0.0.1:$(Get-FreePort)" -TimeoutSec 5 -ErrorAction SilentlyContinue -ErrorVariable errors)
+            $out | Should -HaveCount 0
+            @($errors | Where-Object { $_.FullyQualifiedErrorId -like 'ProxyConnectFailed,*' }).Count | Should -Be 1
+            $peer.Pending() | Should -BeFalse -Because 'nothing went around the proxy'
+        }
+        finally { $peer.Stop() }
+    }
+
     It 'rejects a proxy URI it cannot use with InvalidProxy, and a foreign bind address with InvalidBindAddress' {
         { Start-TorrentDownload -Torrent $Info -DestinationPath (Join-Path $Workspace 'x') -Proxy 'ftp://127.0.0.1:21' -NoTracker -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidProxy*'
         { Start-TorrentDownload -Torrent $Info -DestinationPath (Join-Path $Workspace 'y') -BindAddress '192.0.2.77' -NoTracker -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidBindAddress*'
+        { Invoke-PeerHandshake -InfoHash $Info.InfoHash -Peer $Seeder.EndPoint -Proxy 'ftp://127.0.0.1:21' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidProxy*'
+        { Invoke-PeerHandshake -InfoHash $Info.InfoHash -Peer $Seeder.EndPoint -BindAddress '192.0.2.77' -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidBindAddress*'
     }
 }

@@ -27,6 +27,11 @@ namespace BitTorrent.Wire
         /// none) and its extended handshake; we stop as soon as both are in.</summary>
         public TimeSpan MessageWindow { get; set; } = TimeSpan.FromSeconds(3);
 
+        /// <summary>How the peer is dialled: from a bound local address, or through a proxy
+        /// (<see cref="Connections.BoundTcpPeerConnector"/>, <see cref="Connections.ProxyPeerConnector"/>); plain TCP
+        /// when null. A proxy's own failure comes out as a <see cref="Connections.ProxyException"/>.</summary>
+        public Download.IPeerConnector? Connector { get; set; }
+
         /// <summary>How long to wait, once done, for the peer to close its side after ours (see
         /// <see cref="PeerConnection.CloseAsync"/>). Not counted in the result's Elapsed.</summary>
         public TimeSpan CloseLinger { get; set; } = TimeSpan.FromSeconds(1);

@@ -19,6 +19,8 @@ namespace BitTorrent.Wire
 
         /// <exception cref="PeerConnectionException">Refused, unreachable, timed out, rejected, wrong torrent, or a
         /// protocol violation.</exception>
+        /// <exception cref="Connections.ProxyException">The proxy of <see cref="PeerHandshakeOptions.Connector"/> failed
+        /// (down, refused us, or wants credentials).</exception>
         /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
         public static async Task<PeerHandshakeResult> RunAsync(PeerAddress address, PeerHandshakeOptions options, CancellationToken cancellationToken)
         {
@@ -51,7 +53,9 @@ namespace BitTorrent.Wire
                 {
                     try
                     {
-                        connection = await PeerConnection.ConnectAsync(endPoint, limits, token).ConfigureAwait(false);
+                        connection = options.Connector is null
+                            ? await PeerConnection.ConnectAsync(endPoint, limits, token).ConfigureAwait(false)
+                            : await options.Connector.ConnectAsync(endPoint, limits, token).ConfigureAwait(false);
                         break;
                     }
                     catch (PeerConnectionException ex) when (ex.Failure != PeerFailure.Timeout)

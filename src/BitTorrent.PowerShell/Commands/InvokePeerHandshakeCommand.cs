@@ -6,8 +6,11 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using BitTorrent.Connections;
+using BitTorrent.Download;
 using BitTorrent.Metainfo;
 using BitTorrent.PowerShell.Infrastructure;
+using BitTorrent.Trackers;
 using BitTorrent.Wire;
 
 namespace BitTorrent.PowerShell.Commands
@@ -71,8 +74,34 @@ namespace BitTorrent.PowerShell.Commands
         [ValidateRange(1, 600)]
         public int TimeoutSec { get; set; } = 10;
 
+        /// <summary>The local address connections (peers, trackers, the proxy) leave from: the interface to use.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? BindAddress { get; set; }
+
+        /// <summary>A proxy for the peer connections and HTTP(S) trackers: http://host:port (HTTP CONNECT) or
+        /// socks5://host:port. UDP trackers are skipped with it; peers are never dialled around it.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Uri? Proxy { get; set; }
+
+        /// <summary>User name and password for -Proxy (SOCKS5 username/password, or HTTP Basic).</summary>
+        [Parameter]
+        [ValidateNotNull]
+        [Credential]
+        public PSCredential? ProxyCredential { get; set; }
+
+        private IPeerConnector? _connector;
+        private TrackerClientOptions? _trackerOptions;
+
         protected override void BeginProcessing()
         {
+            // Checked first: a bad value stops the command before any peer or tracker is contacted.
+            var bind = NetworkParameters.Bind(this, BindAddress, null);
+            var proxy = NetworkParameters.Proxy(this, Proxy, ProxyCredential);
+            if (proxy is not null) _connector = new ProxyPeerConnector(proxy, bind);
+            else if (bind is not null) _connector = new BoundTcpPeerConnector(bind);
+            if (bind is not null || proxy is not null) _trackerOptions = new TrackerClientOptions { BindAddress = bind, Proxy = proxy };
             _throttle = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
             _pump = new EnginePump(new CmdletSink(this), _cancel.Token);
             if (ParameterSetName == TorrentPathSet)
@@ -144,7 +173,7 @@ namespace BitTorrent.PowerShell.Commands
             TrackerPeerLookup.Answer answer;
             try
             {
-                var ask = Task.Run(() => TrackerPeerLookup.AskAsync(torrent, TimeSpan.FromSeconds(TimeoutSec), _cancel.Token));
+                var ask = Task.Run(() => TrackerPeerLookup.AskAsync(torrent, TimeSpan.FromSeconds(TimeoutSec), _cancel.Token, _trackerOptions));
                 ask.Wait(_cancel.Token);
                 answer = ask.Result;
             }
@@ -185,6 +214,7 @@ namespace BitTorrent.PowerShell.Commands
                     PieceCount = pieceCount,
                     Timeout = TimeSpan.FromSeconds(TimeoutSec),
                     MessageWindow = TimeSpan.FromSeconds(Math.Min(3, TimeoutSec)),
+                    Connector = _connector,
                 });
             }
             _pump!.Turn();
@@ -260,6 +290,10 @@ namespace BitTorrent.PowerShell.Commands
             else if (outcome.Error is PeerConnectionException failure)
             {
                 sink.WriteError(Errors.PeerFailed(failure));
+            }
+            else if (outcome.Error is ProxyException proxyFailure)
+            {
+                sink.WriteError(Errors.ProxyFailed(proxyFailure, outcome.Address.ToString()));
             }
             else if (outcome.Error is not null)
             {

@@ -196,6 +196,21 @@ namespace BitTorrent.PowerShell.Infrastructure
             TorrentFileNotFoundId, ErrorCategory.ObjectNotFound, path);
 
         /// <summary>One peer's failure, as a non-terminating error whose id says what happened.</summary>
+        /// <summary>A proxy that failed us while dialling a peer (Invoke-PeerHandshake): ProxyAuthenticationFailed or
+        /// ProxyConnectFailed, the peer as the target. The peer was not dialled around it.</summary>
+        public static ErrorRecord ProxyFailed(BitTorrent.Connections.ProxyException ex, string peer)
+        {
+            bool auth = ex.Error == BitTorrent.Connections.ProxyError.ProxyAuthenticationFailed;
+            var record = new ErrorRecord(ex, auth ? ProxyAuthenticationFailedId : ProxyConnectFailedId,
+                auth ? ErrorCategory.AuthenticationError : ErrorCategory.ConnectionError, peer);
+            record.ErrorDetails = new ErrorDetails($"{peer}: {ex.Message}")
+            {
+                RecommendedAction = auth ? "Give the proxy's user name and password as -ProxyCredential."
+                    : "Check that the -Proxy is running and allows tunnels to the peers' ports. Peers are never dialled around it.",
+            };
+            return record;
+        }
+
         public static ErrorRecord PeerFailed(PeerConnectionException ex)
         {
             var (id, category, action) = ex.Failure switch

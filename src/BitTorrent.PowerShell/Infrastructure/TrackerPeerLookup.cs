@@ -43,7 +43,8 @@ namespace BitTorrent.PowerShell.Infrastructure
 
         /// <summary>Asks the torrent's trackers; every request is bounded by <paramref name="timeout"/> (plus at
         /// most 5 s for the 'stopped' announce), so the task always ends.</summary>
-        public static async Task<Answer> AskAsync(TorrentTarget torrent, TimeSpan timeout, CancellationToken cancellationToken)
+        public static async Task<Answer> AskAsync(TorrentTarget torrent, TimeSpan timeout, CancellationToken cancellationToken,
+            TrackerClientOptions? clientOptions = null)
         {
             var answer = new Answer();
             var list = new TrackerTierList(torrent.TrackerTiers.Select(t => t.ToArray()).ToArray());
@@ -61,7 +62,7 @@ namespace BitTorrent.PowerShell.Infrastructure
                 NumWant = AnnounceRequest.DefaultNumWant,
                 Event = TrackerEvent.Started,
             };
-            using var client = new TrackerClient();
+            using var client = clientOptions is null ? new TrackerClient() : new TrackerClient(clientOptions);
             var query = new TrackerPeerQuery(client, list, request, timeout);
             var results = await Task.WhenAll(list.All.Select(t => query.QueryAsync(t, null, cancellationToken))).ConfigureAwait(false);
 
