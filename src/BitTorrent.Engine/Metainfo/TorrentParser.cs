@@ -38,7 +38,11 @@ namespace BitTorrent.Metainfo
         private static readonly UTF8Encoding LenientUtf8 = new UTF8Encoding(false, false);
 
         /// <summary>Reads and parses a .torrent file, refusing files over <see cref="MaxTorrentFileBytes"/> before reading them.</summary>
-        public static TorrentInfo ParseFile(string path)
+        public static TorrentInfo ParseFile(string path) => ParseFile(path, fallbackName: null);
+
+        /// <summary>As <see cref="ParseFile(string)"/>; <paramref name="fallbackName"/> names a torrent whose info
+        /// dictionary has none (metadata kept for a magnet link, named after its dn).</summary>
+        internal static TorrentInfo ParseFile(string path, string? fallbackName)
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.SequentialScan);
             if (stream.Length > MaxTorrentFileBytes)
@@ -52,7 +56,7 @@ namespace BitTorrent.Metainfo
                 if (n == 0) break;
                 read += n;
             }
-            return Parse(data.AsSpan(0, read), path);
+            return Parse(data.AsSpan(0, read), path, MaxPieces, MaxFiles, fallbackName);
         }
 
         /// <summary>Parses the bytes of a .torrent file.</summary>

@@ -18,15 +18,17 @@ namespace BitTorrent.Storage
         }
 
         /// <summary>The kept torrent, or null when there is none, it cannot be read or parsed, or it does not hash
-        /// to <paramref name="infoHash"/> (a file changed or put there by someone else is never trusted).</summary>
-        public static TorrentInfo? TryLoad(string destination, string infoHash)
+        /// to <paramref name="infoHash"/> (a file changed or put there by someone else is never trusted).
+        /// <paramref name="fallbackName"/> (the magnet link's dn) names a torrent whose info dictionary has no name, as
+        /// when it was first fetched (<see cref="TorrentParser.FromMetadata"/>).</summary>
+        public static TorrentInfo? TryLoad(string destination, string infoHash, string? fallbackName = null)
         {
             var path = GetPath(destination, infoHash);
             try
             {
                 var file = new FileInfo(path);
                 if (!file.Exists || file.Length > TorrentParser.MaxTorrentFileBytes) return null;
-                var torrent = TorrentParser.ParseFile(path);
+                var torrent = TorrentParser.ParseFile(path, fallbackName);
                 return string.Equals(torrent.InfoHash, infoHash, StringComparison.OrdinalIgnoreCase) ? torrent : null;
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TorrentFormatException)

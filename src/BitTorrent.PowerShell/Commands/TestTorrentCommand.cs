@@ -99,7 +99,7 @@ namespace BitTorrent.PowerShell.Commands
         private TorrentInfo? KeptMetadata(MagnetUri magnet)
         {
             string folder = File.Exists(_dataPath) ? System.IO.Path.GetDirectoryName(_dataPath) ?? _dataPath : _dataPath;
-            var kept = MetadataCache.TryLoad(folder, magnet.InfoHash!);
+            var kept = MetadataCache.TryLoad(folder, magnet.InfoHash!, magnet.Name);
             if (kept is null)
             {
                 var record = new ErrorRecord(

@@ -207,7 +207,7 @@ namespace BitTorrent.PowerShell.Infrastructure
                     folder = given;
             foreach (var resolved in Resolve(folder, literal: true))
             {
-                try { return BitTorrent.Storage.MetadataCache.TryLoad(resolved, magnet.InfoHash!); }
+                try { return BitTorrent.Storage.MetadataCache.TryLoad(resolved, magnet.InfoHash!, magnet.Name); }
                 catch (Exception ex) when (ex is ArgumentException || ex is NotSupportedException) { return null; }
             }
             return null;

@@ -122,7 +122,7 @@ namespace BitTorrent.PowerShell.Infrastructure
             TorrentInfo? kept = null;
             try
             {
-                kept = MetadataCache.TryLoad(folder, magnet.InfoHash!);
+                kept = MetadataCache.TryLoad(folder, magnet.InfoHash!, magnet.Name);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {

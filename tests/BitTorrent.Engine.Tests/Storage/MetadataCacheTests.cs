@@ -117,5 +117,17 @@ public class MetadataCacheTests
         var named = TorrentParser.FromMetadata(nameless, MagnetUri.Create(SHA1.HashData(nameless), name: "from dn"));
         Assert.Equal("from dn", named.Name);
         Assert.Equal("from dn", named.Files[0].SanitizedPath);
+
+        // Kept and loaded back under the same name (the link's dn), not refused for having none.
+        var destination = Directory.CreateTempSubdirectory("metadata-cache-nameless").FullName;
+        try
+        {
+            MetadataCache.Save(destination, named);
+            var loaded = MetadataCache.TryLoad(destination, named.InfoHash, "from dn");
+            Assert.NotNull(loaded);
+            Assert.Equal("from dn", loaded!.Name);
+            Assert.True(nameless.AsSpan().SequenceEqual(loaded.RawInfo.Span));
+        }
+        finally { Directory.Delete(destination, recursive: true); }
     }
 }
