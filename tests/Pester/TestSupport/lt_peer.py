@@ -8,7 +8,10 @@ usage: lt_peer.py MODE TORRENT SAVE_DIR PORT [--timeout S] [--no-tracker] [--upl
   MODE seed    trust the data (seed_mode), print 'ready' once seeding, serve until killed or timeout
   MODE check   check the data on disk first, print 'ready {json}' with the pieces it has, then serve
   MODE leech   download; print one JSON line when complete (or when the timeout ends)
-Internet features are off (DHT, LSD, UPnP, NAT-PMP, uTP); it listens on 127.0.0.1 only.
+Internet features are off (DHT, LSD, UPnP, NAT-PMP, uTP), and so is peer exchange; it listens on 127.0.0.1 only.
+  --pex        peer exchange (BEP 11) on. Off by default: what our peers tell it would otherwise reach it (in the
+               hostile-peer tests it dialled the hostile peers we were connected to, which serve one connection at a
+               time, and changed what the test measures)
   --lsd        local service discovery (BEP 14) on, listening on every interface: only inside a network namespace
                the test made, where multicast reaches nothing else
 """
@@ -28,7 +31,11 @@ ses = lt.session({
     "user_agent": "libtorrent/" + lt.__version__,
     # 0 = unlimited; a slow seeder keeps a download going long enough for misbehaving peers to be noticed.
     "upload_rate_limit": upload_limit,
-})
+}, 0)  # no default plugins: they are added below, ut_pex only when asked for
+ses.add_extension("ut_metadata")
+ses.add_extension("smart_ban")
+if "--pex" in sys.argv:
+    ses.add_extension("ut_pex")
 if upload_limit:
     # Loopback peers are in the "local" peer class, which rate limits do not touch: put every address in the global one.
     everyone = lt.ip_filter()
