@@ -125,6 +125,7 @@ foreach ($file in '/usr/bin/time', '/usr/bin/python3') {
 }
 
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestSupport/Interop.psm1') -Force
+Import-Module (Join-Path $PSScriptRoot 'support/BenchSwarm.psm1') -Force
 $ChildScript = Join-Path $PSScriptRoot 'support/Invoke-BenchDownload.ps1'
 $LtLeechScript = Join-Path $PSScriptRoot 'support/lt_leech.py'
 $Pwsh = Get-PwshCommand
@@ -132,43 +133,9 @@ if ($RunTimeoutSec -eq 0) { $RunTimeoutSec = 120 + [int][Math]::Ceiling($SizeMiB
 $SizeBytes = [long]$SizeMiB * 1MB
 $GiB = $SizeBytes / 1GB
 
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    if ($sorted.Count -eq 0) { return [double]::NaN }
-    $mid = [int][Math]::Floor($sorted.Count / 2)
-    if ($sorted.Count % 2) { $sorted[$mid] } else { ($sorted[$mid - 1] + $sorted[$mid]) / 2 }
-}
-
-function Get-Sha256([string] $Path) {
-    # sha256sum (C, no managed buffers) so verifying never competes with anything for long.
-    $line = & sha256sum -- $Path
-    if ($LASTEXITCODE -ne 0) { throw "sha256sum $Path failed." }
-    ("$line" -split '\s+')[0]
-}
-
-function Get-TrackerSeedCount([string] $ScrapeUrl, [string] $InfoHashHex) {
-    # opentracker's scrape: d5:filesd20:<hash>d8:completei<N>e... — 'complete' is the number of seeders.
-    $escaped = -join ($InfoHashHex -split '(..)' | Where-Object { $_ } | ForEach-Object { '%' + $_ })
-    try {
-        $response = Invoke-WebRequest -Uri "$ScrapeUrl`?info_hash=$escaped" -TimeoutSec 3 -UseBasicParsing
-        $text = [Text.Encoding]::Latin1.GetString($response.RawContentStream.ToArray())
-        if ($text -match '8:completei(\d+)e') { return [int]$Matches[1] }
-    }
-    catch { }
-    0
-}
-
 function Get-ToolVersion([string] $Name) {
-    try {
-        switch ($Name) {
-            'aria2c' { ((& aria2c --version 2>$null) | Select-Object -First 1) -replace '^aria2 version ', 'aria2c ' }
-            'libtorrent' { 'libtorrent ' + (& /usr/bin/python3 -c 'import libtorrent; print(libtorrent.__version__)' 2>$null) }
-            'transmission' { "$((& transmission-daemon -V 2>&1) | Select-Object -First 1)".Trim() }
-            'qbittorrent' { "$((& qbittorrent-nox -v 2>$null) | Select-Object -First 1)".Trim() }
-            { Test-OurLeecher $_ } { "BitTorrent $((Import-PowerShellDataFile (Join-Path (Get-LeecherModulePath $Name) 'BitTorrent.psd1')).ModuleVersion) (pwsh $($PSVersionTable.PSVersion), .NET $([Environment]::Version))$(if ($Name -eq 'BitTorrent-baseline') { ' from ' + $BaselineModulePath })" }
-        }
-    }
-    catch { $Name }
+    if (-not (Test-OurLeecher $Name)) { return Get-ExternalToolVersion $Name }
+    "BitTorrent $((Import-PowerShellDataFile (Join-Path (Get-LeecherModulePath $Name) 'BitTorrent.psd1')).ModuleVersion) (pwsh $($PSVersionTable.PSVersion), .NET $([Environment]::Version))$(if ($Name -eq 'BitTorrent-baseline') { ' from ' + $BaselineModulePath })"
 }
 
 function Start-MeasuredRun {
@@ -200,13 +167,6 @@ function Start-MeasuredRun {
     [pscustomobject]@{ Process = $process; TimeFile = $timeFile; ResultFile = $resultFile; Port = $port }
 }
 
-function Stop-ProcessTree([System.Diagnostics.Process] $Process) {
-    # GNU time does not pass SIGTERM on, so a run that must die is killed with its whole tree (by PID, not name).
-    if ($null -eq $Process) { return }
-    try { if (-not $Process.HasExited) { $Process.Kill($true); $null = $Process.WaitForExit(5000) } } catch { }
-    Stop-InteropProcess -Process $Process
-}
-
 $workspace = $null
 $running = $null
 $runs = [System.Collections.Generic.List[object]]::new()
@@ -234,27 +194,10 @@ try {
     $tracker = Start-OpenTracker -Workspace $workspace -InfoHash $infoHash -Port $trackerPort
     Write-Host "Torrent $infoHash; opentracker on 127.0.0.1:$trackerPort"
 
-    # Seeders check the data they are given (except libtorrent's seed_mode): give them time in proportion.
     $checkTimeout = 60 + [int][Math]::Ceiling($SizeMiB / 8)
     $seedMinutes = [int][Math]::Ceiling(($RunTimeoutSec * $Leecher.Count * $Rounds + 1800) / 60)
-    foreach ($name in $Seeder) {
-        $watch = [Diagnostics.Stopwatch]::StartNew()
-        $seed = switch ($name) {
-            'libtorrent' { Start-LibtorrentPeer -Mode Seed -TorrentPath $torrentPath -SavePath $seedDir -LogDir $logDir -TimeoutSec ($seedMinutes * 60) }
-            'aria2c' { Start-Aria2Seeder -TorrentPath $torrentPath -DataDir $seedDir -LogDir $logDir -SeedMinutes $seedMinutes }
-            'transmission' { Start-TransmissionSeeder -TorrentPath $torrentPath -DataDir $seedDir -Workspace $logDir -TimeoutSec $checkTimeout }
-            'qbittorrent' { Start-QBittorrentSeeder -TorrentPath $torrentPath -DataDir $seedDir -Workspace $logDir -TimeoutSec $checkTimeout }
-        }
-        $seed | Add-Member -NotePropertyName Client -NotePropertyValue $name
-        $seeds += $seed
-        Write-Host ("  seeder {0,-13} 127.0.0.1:{1} (pid {2}, ready in {3:N1} s)" -f $name, $seed.Port, $seed.Id, $watch.Elapsed.TotalSeconds)
-    }
-    # Ready means announced to the tracker as complete (aria2c announces once its -V check is done).
-    Wait-Until -TimeoutSec $checkTimeout -IntervalMs 500 -Because "the tracker to count $($seeds.Count) seeders" -Condition {
-        foreach ($s in $seeds) { if ($s.HasExited) { throw "Seeder $($s.Client) exited: $(Read-InteropLog $s) $(Read-InteropLog $s -StdErr)" } }
-        (Get-TrackerSeedCount -ScrapeUrl $tracker.ScrapeUrl -InfoHashHex $infoHash) -ge $seeds.Count
-    }
-    Write-Host "  the tracker counts $($seeds.Count) seeders"
+    $seeds = @(Start-BenchSeeders -Seeder $Seeder -TorrentPath $torrentPath -SeedDir $seedDir -LogDir $logDir -Tracker $tracker `
+            -InfoHash $infoHash -CheckTimeoutSec $checkTimeout -SeedMinutes $seedMinutes)
     & sync
 
     $versions = [ordered]@{}
