@@ -42,6 +42,9 @@ namespace BitTorrent.Dht
         /// <summary>When it last sent us a query; null if it never has.</summary>
         public DateTimeOffset? LastQueryFromNode { get; internal set; }
 
+        /// <summary>When we last sent it a query (the table's <see cref="RoutingTable.Queried"/>); null if never.</summary>
+        public DateTimeOffset? LastQueriedByUs { get; internal set; }
+
         /// <summary>Our queries to it that timed out since its last answer.</summary>
         public int FailedQueries { get; internal set; }
 

@@ -5,43 +5,6 @@ using System.Net.Sockets;
 
 namespace BitTorrent.Dht
 {
-    /// <summary>What happened to a node offered to the table.</summary>
-    public enum RoutingTableResult
-    {
-        /// <summary>Now in a bucket.</summary>
-        Added,
-        /// <summary>Was already in a bucket; its times were updated.</summary>
-        Updated,
-        /// <summary>Its bucket is full of good or questionable nodes: kept in the bucket's replacement cache.</summary>
-        Replacement,
-        /// <summary>Our own id, port 0, an unusable or filtered address, the other address family, an address another
-        /// id already holds, or a known id at a new address.</summary>
-        Rejected,
-    }
-
-    /// <summary>A bucket nothing touched for 15 minutes, and an id in its range to look up to refresh it.</summary>
-    public readonly struct RefreshTarget
-    {
-        public RefreshTarget(int bucketIndex, NodeId target) { BucketIndex = bucketIndex; Target = target; }
-        public int BucketIndex { get; }
-        public NodeId Target { get; }
-    }
-
-    public sealed class RoutingTableOptions
-    {
-        /// <summary>Keep several ids per IP address (loopback test networks); off by default against Sybil floods.</summary>
-        public bool AllowSameAddress { get; set; }
-
-        /// <summary>An extra test every address must pass (null: none beyond <see cref="DhtAddressRules.IsUsable"/>).</summary>
-        public Func<IPAddress, bool>? AddressFilter { get; set; }
-
-        /// <summary>Replacement cache size per bucket.</summary>
-        public int ReplacementCacheSize { get; set; } = 8;
-
-        /// <summary>Source of refresh targets (tests pass a seeded one).</summary>
-        public Random? Random { get; set; }
-    }
-
     /// <summary>BEP 5's routing table for one address family (BEP 32: an IPv4 and an IPv6 table are two instances).
     /// Bucket i holds the nodes whose id shares exactly i leading bits with ours; the last bucket holds all nodes
     /// sharing at least that many, and only it splits, so the table is finest near our id. Bounded: at most 160
@@ -49,11 +12,14 @@ namespace BitTorrent.Dht
     /// (1,280 by default) replacements. It does no I/O: the caller pings <see cref="NodesToPing"/>, looks up
     /// <see cref="BucketsNeedingRefresh"/> and reports back through <see cref="Responded"/> and <see cref="Failed"/>.
     /// Not thread-safe: the DHT node's single loop owns it.</summary>
-    public sealed class RoutingTable
+    public sealed partial class RoutingTable
     {
         public const int K = 8;
         public const int MaxBuckets = NodeId.Length * 8;
         public static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(15);
+
+        /// <summary>A node queried this recently is not listed to ping again: its answer or timeout is pending.</summary>
+        public static readonly TimeSpan PendingQueryWindow = TimeSpan.FromSeconds(15);
 
         private readonly TimeProvider _time;
         private readonly RoutingTableOptions _options;
@@ -96,6 +62,15 @@ namespace BitTorrent.Dht
         /// <summary>The node sent us a query: good if it has answered us before, else as <see cref="Add"/>.</summary>
         public RoutingTableResult QueriedUs(NodeId id, IPEndPoint endPoint) => Offer(id, endPoint, Contact.Query);
 
+        /// <summary>We sent the node a query (a ping from <see cref="NodesToPing"/> or a lookup step): it leaves the
+        /// ping list for <see cref="PendingQueryWindow"/> so it is not pinged twice while the answer is due.</summary>
+        public void Queried(NodeId id)
+        {
+            var bucket = _buckets[BucketIndexOf(id)];
+            var node = Find(bucket.Nodes, id) ?? Find(bucket.Replacements, id);
+            if (node != null) node.LastQueriedByUs = _time.GetUtcNow();
+        }
+
         /// <summary>A query to the node timed out. After <see cref="DhtNode.MaxFailedQueries"/> in a row it is bad and
         /// the best replacement takes its place at once; a replacement that fails is forgotten.</summary>
         public void Failed(NodeId id)
@@ -133,7 +108,8 @@ namespace BitTorrent.Dht
             foreach (var bucket in _buckets)
             {
                 if (bucket.Replacements.Count == 0 || bucket.Nodes.Count < K) continue;
-                var questionable = bucket.Nodes.FindAll(n => n.StateAt(now) == DhtNodeState.Questionable);
+                var questionable = bucket.Nodes.FindAll(n => n.StateAt(now) == DhtNodeState.Questionable
+                    && !(n.LastQueriedByUs.HasValue && now - n.LastQueriedByUs.Value < PendingQueryWindow));
                 questionable.Sort((a, b) => Nullable.Compare(a.LastSeen, b.LastSeen));
                 result.AddRange(questionable);
             }
@@ -211,7 +187,15 @@ namespace BitTorrent.Dht
             {
                 if (!waiting.EndPoint.Equals(endPoint)) return RoutingTableResult.Rejected;
                 Touch(waiting, contact, now);
-                return RoutingTableResult.Replacement;
+                // A replacement that answers takes a bad node's place at once (BEP 5: bad nodes are replaced).
+                int badAt = contact == Contact.Response ? bucket.Nodes.FindIndex(n => n.StateAt(now) == DhtNodeState.Bad) : -1;
+                if (badAt < 0) return RoutingTableResult.Replacement;
+                Forget(bucket.Nodes[badAt]);
+                bucket.Nodes.RemoveAt(badAt);
+                bucket.Replacements.Remove(waiting);
+                bucket.Nodes.Add(waiting);
+                bucket.LastChanged = now;
+                return RoutingTableResult.Added;
             }
             if (!_options.AllowSameAddress && _byAddress.ContainsKey(endPoint.Address)) return RoutingTableResult.Rejected;
 
@@ -265,52 +249,6 @@ namespace BitTorrent.Dht
             bucket.Nodes.Add(node);
             bucket.LastChanged = now;
             Remember(node);
-        }
-
-        // The bucket holding our own id becomes two: those sharing exactly its depth in bits with us stay, the rest
-        // (sharing more) move to the new last bucket; its replacements are divided the same way.
-        private void Split()
-        {
-            int depth = _buckets.Count - 1;
-            var old = _buckets[depth];
-            var next = new Bucket(old.LastChanged);
-            _buckets.Add(next);
-            MoveDeeper(old.Nodes, next.Nodes, depth);
-            MoveDeeper(old.Replacements, next.Replacements, depth);
-            // A bucket emptied by the split has room: promote replacements that now fit there.
-            foreach (var bucket in new[] { old, next })
-                while (bucket.Nodes.Count < K && bucket.Replacements.Count > 0) bucket.Nodes.Add(TakeBestReplacement(bucket));
-        }
-
-        private void MoveDeeper(List<DhtNode> from, List<DhtNode> to, int depth)
-        {
-            for (int i = from.Count - 1; i >= 0; i--)
-                if (OwnId.CommonPrefixLength(from[i].Id) > depth) { to.Insert(0, from[i]); from.RemoveAt(i); }
-        }
-
-        // The most recently answering replacement (it is the likeliest alive), else the newest.
-        private static DhtNode TakeBestReplacement(Bucket bucket)
-        {
-            int best = bucket.Replacements.Count - 1;
-            for (int i = 0; i < bucket.Replacements.Count; i++)
-            {
-                var r = bucket.Replacements[i].LastResponse;
-                var b = bucket.Replacements[best].LastResponse;
-                if (r.HasValue && (!b.HasValue || r.Value > b.Value)) best = i;
-            }
-            var node = bucket.Replacements[best];
-            bucket.Replacements.RemoveAt(best);
-            return node;
-        }
-
-        private void Remember(DhtNode node)
-        {
-            if (!_options.AllowSameAddress) _byAddress[node.EndPoint.Address] = node.Id;
-        }
-
-        private void Forget(DhtNode node)
-        {
-            if (!_options.AllowSameAddress) _byAddress.Remove(node.EndPoint.Address);
         }
 
         private static DhtNode? Find(List<DhtNode> nodes, NodeId id)

@@ -121,6 +121,12 @@ public sealed class RoutingTableTests
         Assert.Equal(RoutingTable.K, toPing.Count);
         Assert.All(toPing, n => Assert.Equal(DhtNodeState.Questionable, n.StateAt(_clock.GetUtcNow())));
 
+        // A ping in flight is not listed again until its answer is overdue.
+        table.Queried(members[3].Id);
+        Assert.DoesNotContain(table.NodesToPing(), n => n.Id == members[3].Id);
+        _clock.Advance(RoutingTable.PendingQueryWindow);
+        Assert.Contains(table.NodesToPing(), n => n.Id == members[3].Id);
+
         // One answers the ping: good again, no longer to ping.
         Assert.Equal(RoutingTableResult.Updated, table.Responded(members[0].Id, members[0].EndPoint));
         Assert.DoesNotContain(table.NodesToPing(), n => n.Id == members[0].Id);
@@ -256,5 +262,16 @@ public sealed class RoutingTableTests
         Assert.Equal(DhtNodeState.Good, node.StateAt(_clock.GetUtcNow()));
         _clock.Advance(TimeSpan.FromMinutes(5));
         Assert.Equal(DhtNodeState.Questionable, node.StateAt(_clock.GetUtcNow()));
+    }
+
+    [Fact]
+    public void AnIpv6TableHoldsOnlyIpv6Nodes()
+    {
+        var table = new RoutingTable(_own, AddressFamily.InterNetworkV6, _clock);
+        Assert.Equal(RoutingTableResult.Added, table.Responded(RandomId(), new IPEndPoint(IPAddress.Parse("2001:db8::1"), 6881)));
+        Assert.Equal(RoutingTableResult.Rejected, table.Responded(RandomId(), new IPEndPoint(IPAddress.Parse("2001:db8::1"), 6882)));
+        Assert.Equal(RoutingTableResult.Rejected, table.Responded(RandomId(), new IPEndPoint(IPAddress.Parse("20.1.1.1"), 6881)));
+        Assert.Equal(RoutingTableResult.Rejected, table.Responded(RandomId(), new IPEndPoint(IPAddress.Parse("::ffff:20.1.1.1"), 6881)));
+        Assert.Equal(1, table.Count);
     }
 }
