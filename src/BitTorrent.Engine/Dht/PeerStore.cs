@@ -37,14 +37,18 @@ namespace BitTorrent.Dht
         /// <summary>How many info-hashes have at least one stored peer (expired ones may count until swept).</summary>
         public int InfoHashCount => _swarms.Count;
 
-        /// <summary>Records (or refreshes) <paramref name="peer"/> for <paramref name="infoHash"/>.</summary>
-        public void Announce(NodeId infoHash, IPEndPoint peer, bool seed = false)
+        /// <summary>Records (or refreshes) <paramref name="peer"/> for <paramref name="infoHash"/>; false (nothing
+        /// stored) for port 0 or an address no peer can have. The caller has already checked the token.</summary>
+        public bool Announce(NodeId infoHash, IPEndPoint peer, bool seed = false)
         {
             if (peer == null) throw new ArgumentNullException(nameof(peer));
+            if (peer.Address.IsIPv4MappedToIPv6) peer = new IPEndPoint(peer.Address.MapToIPv4(), peer.Port);
+            if (peer.Port == 0 || !DhtAddressRules.IsUsable(peer.Address)) return false;
             var now = _time.GetUtcNow();
             if (!_swarms.TryGetValue(infoHash, out var swarm))
             {
-                if (_swarms.Count >= MaxInfoHashes) Sweep();
+                // No sweep here: a stream of new info-hashes must not make every announce walk the whole store.
+                // The stalest swarm is evicted, and a swarm whose peers all expired is the stalest of all.
                 if (_swarms.Count >= MaxInfoHashes) EvictStalestSwarm();
                 swarm = new Swarm();
                 _swarms.Add(infoHash, swarm);
@@ -56,6 +60,7 @@ namespace BitTorrent.Dht
                 if (swarm.Peers.Count >= MaxPeersPerInfoHash) swarm.RemoveOldest();
             }
             swarm.Peers[peer] = new StoredPeer(peer, now, seed);
+            return true;
         }
 
         /// <summary>At most <paramref name="max"/> live peers for <paramref name="infoHash"/>: all of them when there

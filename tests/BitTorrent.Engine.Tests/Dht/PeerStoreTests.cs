@@ -83,4 +83,31 @@ public sealed class PeerStoreTests
         Assert.Equal(10, store.GetPeers(Hash(1), 10).Count);
         Assert.Empty(store.GetPeers(Hash(9)));
     }
+
+    [Fact]
+    public void UnusablePeersAreNotStored()
+    {
+        var store = new PeerStore(new FakeTimeProvider());
+        Assert.False(store.Announce(Hash(1), new IPEndPoint(IPAddress.Parse("20.1.1.1"), 0)));
+        Assert.False(store.Announce(Hash(1), new IPEndPoint(IPAddress.Any, 6881)));
+        Assert.False(store.Announce(Hash(1), new IPEndPoint(IPAddress.Parse("239.0.0.1"), 6881)));
+        Assert.Equal(0, store.InfoHashCount);
+        Assert.True(store.Announce(Hash(1), new IPEndPoint(IPAddress.Parse("::ffff:20.1.1.1"), 6881)));
+        Assert.True(store.Announce(Hash(1), new IPEndPoint(IPAddress.Parse("20.1.1.1"), 6881)));
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("20.1.1.1"), 6881), Assert.Single(store.GetPeers(Hash(1))).EndPoint);
+    }
+
+    [Fact]
+    public void SweepDropsExpiredInfoHashes()
+    {
+        var clock = new FakeTimeProvider();
+        var store = new PeerStore(clock);
+        store.Announce(Hash(1), Peer(1));
+        clock.Advance(TimeSpan.FromMinutes(20));
+        store.Announce(Hash(2), Peer(2));
+        clock.Advance(TimeSpan.FromMinutes(11));
+        store.Sweep();
+        Assert.Equal(1, store.InfoHashCount);
+        Assert.Single(store.GetPeers(Hash(2)));
+    }
 }
