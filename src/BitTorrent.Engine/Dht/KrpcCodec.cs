@@ -56,6 +56,22 @@ namespace BitTorrent.Dht
             if (t is null || t.Length == 0 || t.Length > KrpcMessage.MaxTransactionIdLength)
                 throw new KrpcException(KrpcError.BadTransactionId, $"The transaction id is missing or not 1 to {KrpcMessage.MaxTransactionIdLength} bytes.");
             message.TransactionId = t.Bytes;
+            try
+            {
+                DecodeFields(dict, message);
+            }
+            catch (KrpcException ex)
+            {
+                ex.TransactionId = t.Bytes;
+                if (dict["y"] is BString { Length: 1 } type)
+                    ex.MessageType = type.Bytes[0] switch { (byte)'q' => KrpcMessageType.Query, (byte)'r' => KrpcMessageType.Response, (byte)'e' => KrpcMessageType.Error, _ => null };
+                throw;
+            }
+            return message;
+        }
+
+        private static void DecodeFields(BDictionary dict, KrpcMessage message)
+        {
             message.Version = OptionalString(dict, "v", KrpcMessage.MaxVersionLength);
             if (dict["ro"] is { } ro) message.ReadOnly = (ro as BInteger ?? throw WrongType("ro")).Value == 1;
             if (OptionalString(dict, "ip", CompactPeer.Ipv6Length) is { } ip) message.ExternalAddress = CompactPeer.Read(ip);
@@ -69,7 +85,6 @@ namespace BitTorrent.Dht
                 case 'e': DecodeError(dict, message); break;
                 default: throw new KrpcException(KrpcError.BadMessageType, "The message type (y) is not q, r or e.");
             }
-            return message;
         }
 
         private static void DecodeQuery(BDictionary dict, KrpcMessage message)

@@ -55,5 +55,12 @@ namespace BitTorrent.Dht
         }
 
         public KrpcError Error { get; }
+
+        /// <summary>The datagram's transaction id when it was read before the refusal (so the node can still answer
+        /// 203, protocol error, to a malformed query); null otherwise.</summary>
+        public byte[]? TransactionId { get; internal set; }
+
+        /// <summary>The message type (<c>y</c>) when it was read before the refusal: only a refused query is answered.</summary>
+        public KrpcMessageType? MessageType { get; internal set; }
     }
 }

@@ -89,6 +89,18 @@ public sealed class KrpcHostileInputTests
         Assert.Equal(expected, Refusal(datagram));
 
     [Fact]
+    public void A_refused_query_keeps_its_transaction_id_so_the_node_can_answer_203()
+    {
+        var ex = Assert.Throws<KrpcException>(() => KrpcCodec.Decode(Encoding.Latin1.GetBytes("d1:ad2:id3:abce1:q4:ping1:t2:zz1:y1:qe")));
+        Assert.Equal(KrpcError.BadNodeId, ex.Error);
+        Assert.Equal("zz"u8.ToArray(), ex.TransactionId);
+        Assert.Equal(KrpcMessageType.Query, ex.MessageType);
+        var early = Assert.Throws<KrpcException>(() => KrpcCodec.Decode(Encoding.Latin1.GetBytes("d1:q4:ping1:y1:qe")));
+        Assert.Null(early.TransactionId);
+        Assert.Null(early.MessageType);
+    }
+
+    [Fact]
     public void Random_mutations_of_valid_messages_only_ever_give_KrpcException()
     {
         var seeds = new[]
