@@ -74,7 +74,7 @@ namespace BitTorrent.Dht
         {
             message.Version = OptionalString(dict, "v", KrpcMessage.MaxVersionLength);
             if (dict["ro"] is { } ro) message.ReadOnly = (ro as BInteger ?? throw WrongType("ro")).Value == 1;
-            if (OptionalString(dict, "ip", CompactPeer.Ipv6Length) is { } ip) message.ExternalAddress = CompactPeer.Read(ip);
+            if (OptionalString(dict, "ip", KrpcMessage.MaxDatagramLength) is { } ip) message.ExternalAddress = CompactPeer.Read(ip);
 
             var y = dict["y"] as BString;
             if (y is null || y.Length != 1) throw new KrpcException(KrpcError.BadMessageType, "The message type (y) is missing or not one letter.");

@@ -71,6 +71,7 @@ public sealed class KrpcHostileInputTests
     [InlineData("d1:ad2:id20:" + Id + "e1:q4:ping2:ro1:11:t2:aa1:y1:qe", KrpcError.WrongType)]
     [InlineData("d1:ad2:id20:" + Id + "e1:q4:ping1:t2:aa1:vi1e1:y1:qe", KrpcError.WrongType)]
     [InlineData("d1:rd2:id20:" + Id + "e1:t2:aa1:y1:r2:ip5:abcdee", KrpcError.BadCompactPeer)]
+    [InlineData("d2:ip19:abcdefghijklmnopqrs1:rd2:id20:" + Id + "e1:t2:aa1:y1:re", KrpcError.BadCompactPeer)]
     [InlineData("d1:rd2:id20:" + Id + "5:nodes27:012345678901234567890123456e1:t2:aa1:y1:re", KrpcError.BadCompactNodes)]
     [InlineData("d1:rd2:id20:" + Id + "6:nodes626:01234567890123456789012345e1:t2:aa1:y1:re", KrpcError.BadCompactNodes)]
     [InlineData("d1:rd2:id20:" + Id + "5:nodesi1ee1:t2:aa1:y1:re", KrpcError.WrongType)]
