@@ -3,7 +3,7 @@
 #
 #   tools/fuzz.sh [-m MINUTES] [-t TIMEOUT_MS] [target ...]
 #
-# Targets: bencode metainfo wire tracker-http tracker-udp magnet ut_metadata ut_pex lsd (default: all, one after the other, MINUTES each;
+# Targets: bencode metainfo wire tracker-http tracker-udp magnet ut_metadata ut_pex lsd krpc (default: all, one after the other, MINUTES each;
 # default 5). Needs afl++ (apt-get install afl++) and the local dotnet tools (dotnet tool restore).
 #
 # What it does: publishes tests/Fuzz/BitTorrent.Fuzz to out/fuzz/bin, instruments BitTorrent.Engine.dll there
@@ -27,7 +27,7 @@ while getopts "m:t:h" opt; do
 done
 shift $((OPTIND - 1))
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(bencode metainfo wire tracker-http tracker-udp magnet ut_metadata ut_pex lsd)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(bencode metainfo wire tracker-http tracker-udp magnet ut_metadata ut_pex lsd krpc)
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$REPO/out/fuzz"

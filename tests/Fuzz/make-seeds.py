@@ -190,10 +190,32 @@ def lsd_seeds():
     write("lsd", "bad-port", "BT-SEARCH * HTTP/1.1\nPort: 0\nInfohash: {}\n\n".format(HASH).encode())
 
 
+def krpc_seeds():
+    node_id = b"abcdefghij0123456789"
+    other = b"mnopqrstuvwxyz123456"
+    # The BEP 5 examples, byte for byte.
+    write("krpc", "ping", b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe")
+    write("krpc", "ping-reply", b"d1:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re")
+    write("krpc", "find_node", b"d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe")
+    write("krpc", "get_peers", b"d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:aa1:y1:qe")
+    write("krpc", "get_peers-values", b"d1:rd2:id20:abcdefghij01234567895:token8:aoeusnth6:valuesl6:axje.u6:idhtnmee1:t2:aa1:y1:re")
+    write("krpc", "announce_peer", b"d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe")
+    write("krpc", "announce_peer-implied", b"d1:ad2:id20:abcdefghij012345678912:implied_porti1e9:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe")
+    write("krpc", "error", b"d1:eli201e23:A Generic Error Ocurrede1:t2:aa1:y1:ee")
+    # BEP 32/42/43 fields: nodes and nodes6 (one with port 0), want, ip, ro, v, an unknown method.
+    nodes = other + bytes([198, 18, 0, 1, 0x1a, 0xe1]) + node_id + bytes([198, 18, 0, 2, 0, 0])
+    nodes6 = other + bytes([0xfd] + [0] * 14 + [1]) + b"\x1a\xe1"
+    write("krpc", "find_node-reply", bencode({"ip": bytes([203, 0, 113, 5, 0x1a, 0xe2]), "r": {"id": node_id, "nodes": nodes, "nodes6": nodes6},
+                                              "t": b"\x00\x01", "v": b"BP01", "y": "r"}))
+    write("krpc", "want-ro", bencode({"a": {"id": node_id, "target": other, "want": ["n4", "n6", "x"]}, "q": "find_node", "ro": 1, "t": b"tt", "y": "q"}))
+    write("krpc", "unknown-method", bencode({"a": {"id": node_id, "target": other}, "q": "sample_infohashes", "t": b"zz", "y": "q"}))
+    write("krpc", "values6", bencode({"r": {"id": node_id, "token": b"tok", "values": [bytes([0xfd] + [0] * 15) + b"\x00\x50"]}, "t": b"v6", "y": "r"}))
+
+
 TARGETS = {
     "bencode": bencode_seeds, "metainfo": metainfo_seeds, "wire": wire_seeds, "tracker-http": tracker_http_seeds,
     "tracker-udp": tracker_udp_seeds, "magnet": magnet_seeds, "ut_metadata": ut_metadata_seeds, "ut_pex": ut_pex_seeds,
-    "lsd": lsd_seeds,
+    "lsd": lsd_seeds, "krpc": krpc_seeds,
 }
 
 if __name__ == "__main__":

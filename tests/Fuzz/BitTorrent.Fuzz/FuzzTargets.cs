@@ -19,7 +19,7 @@ namespace BitTorrent.Fuzz
     public static partial class FuzzTargets
     {
         /// <summary>Target names, as given on the command line and used for the corpus folders.</summary>
-        public static IReadOnlyList<string> Names { get; } = new[] { "bencode", "metainfo", "wire", "tracker-http", "tracker-udp", "magnet", "ut_metadata", "ut_pex", "lsd" };
+        public static IReadOnlyList<string> Names { get; } = new[] { "bencode", "metainfo", "wire", "tracker-http", "tracker-udp", "magnet", "ut_metadata", "ut_pex", "lsd", "krpc" };
 
         /// <summary>Largest input a target looks at; AFL's inputs are far smaller, this only bounds replays.</summary>
         public const int MaxInputBytes = 1 << 20;
@@ -45,6 +45,7 @@ namespace BitTorrent.Fuzz
                     case "ut_metadata": UtMetadata(input); break;
                     case "ut_pex": UtPex(input); break;
                     case "lsd": Lsd(input); break;
+                    case "krpc": Krpc(input); break;
                     default: throw new ArgumentException($"Unknown fuzz target '{target}'. Targets: {string.Join(", ", Names)}.", nameof(target));
                 }
                 return null;
@@ -58,7 +59,7 @@ namespace BitTorrent.Fuzz
 
         /// <summary>The engine's own rejections of bad input. Everything else is a bug.</summary>
         public static bool IsExpected(Exception ex) =>
-            ex is BencodeException or TorrentFormatException or PeerProtocolException or TrackerException or MagnetUriException
+            ex is BencodeException or BitTorrent.Dht.KrpcException or TorrentFormatException or PeerProtocolException or TrackerException or MagnetUriException
             // The peer closed the connection between two messages: the wire target's normal end of input.
             // The peer closed the connection in the middle of a handshake.
             || ex.GetType() == typeof(EndOfStreamException);

@@ -9,7 +9,7 @@ namespace BitTorrent.Fuzz
     /// <c>BitTorrent.Fuzz &lt;target&gt;</c>: the AFL++ entry (run under afl-fuzz against an engine dll instrumented
     /// with sharpfuzz; tools/fuzz.sh does both). <c>BitTorrent.Fuzz &lt;target&gt; &lt;file-or-folder&gt;...</c>: replays
     /// inputs in this process and prints the ones that crash, to reproduce a finding. Targets: bencode, metainfo,
-    /// wire, tracker-http, tracker-udp, magnet, ut_metadata, ut_pex, lsd.
+    /// wire, tracker-http, tracker-udp, magnet, ut_metadata, ut_pex, lsd, krpc.
     /// </summary>
     public static class Program
     {
