@@ -9,6 +9,18 @@ using BitTorrent.Wire;
 
 namespace BitTorrent.Connections
 {
+    /// <summary>The one rule for how peers are dialled, shared by the session and Invoke-PeerHandshake.</summary>
+    public static class PeerConnectors
+    {
+        /// <summary>Through the proxy (leaving from the bind address, if any), else from the bind address, else plain TCP.</summary>
+        public static IPeerConnector For(ProxySettings? proxy, IPAddress? bindAddress, TimeProvider? time = null)
+        {
+            if (proxy is not null) return new ProxyPeerConnector(proxy, bindAddress, time);
+            if (bindAddress is not null) return new BoundTcpPeerConnector(bindAddress);
+            return TcpPeerConnector.Instance;
+        }
+    }
+
     /// <summary>Dials peers over TCP with the local end bound to one address (the interface of -BindAddress or
     /// -ListenAddress), so connections leave through that interface; a peer of the other address family is
     /// unreachable rather than dialled from another interface.</summary>

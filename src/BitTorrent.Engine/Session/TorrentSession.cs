@@ -60,7 +60,7 @@ namespace BitTorrent.Session
                 Events = Events,
                 ListenPort = ListenPort,
                 Clock = _time,
-                Connector = ConnectorFor(_options, _time),
+                Connector = Connections.PeerConnectors.For(_options.Proxy, _options.BindAddress, _time),
                 TrackerOptions = _options.Proxy is null && _options.BindAddress is null ? null
                     : new Trackers.TrackerClientOptions { Proxy = _options.Proxy, BindAddress = _options.BindAddress },
             };
@@ -263,14 +263,6 @@ namespace BitTorrent.Session
             DownloadOutcome.Failed => TorrentState.Failed,
             _ => TorrentState.Stopped,
         };
-
-        /// <summary>How the session's torrents dial peers: through the proxy, from the bind address, or plain TCP.</summary>
-        private static IPeerConnector ConnectorFor(TorrentSessionOptions options, TimeProvider time)
-        {
-            if (options.Proxy is not null) return new Connections.ProxyPeerConnector(options.Proxy, options.BindAddress, time);
-            if (options.BindAddress is not null) return new Connections.BoundTcpPeerConnector(options.BindAddress);
-            return TcpPeerConnector.Instance;
-        }
 
         /// <summary>The options' sources, and BEP 14 local discovery when asked for, not turned off by BITTORRENT_LSD=0,
         /// and the session listens somewhere other hosts can reach (a peer told a loopback-only port could not call).</summary>

@@ -99,8 +99,7 @@ namespace BitTorrent.PowerShell.Commands
             // Checked first: a bad value stops the command before any peer or tracker is contacted.
             var bind = NetworkParameters.Bind(this, BindAddress, null);
             var proxy = NetworkParameters.Proxy(this, Proxy, ProxyCredential);
-            if (proxy is not null) _connector = new ProxyPeerConnector(proxy, bind);
-            else if (bind is not null) _connector = new BoundTcpPeerConnector(bind);
+            _connector = PeerConnectors.For(proxy, bind);
             if (bind is not null || proxy is not null) _trackerOptions = new TrackerClientOptions { BindAddress = bind, Proxy = proxy };
             _throttle = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
             _pump = new EnginePump(new CmdletSink(this), _cancel.Token);
